@@ -1,0 +1,30 @@
+//! Cache stage: one Arrow IPC file per partition (DESIGN §6).
+//!
+//! Files are the IPC *file* format, uncompressed, one record batch, every buffer 64-byte
+//! aligned, with the cache metadata (complete days, sources, sha256s, exchange gaps) in the
+//! schema metadata. Writes are atomic: a temp file in the same directory is written, fsynced and
+//! renamed over the target, so a reader sees the old file or the new one, never half of one.
+//! Reads memory-map the file and decode the batch in place: column buffers point into the
+//! mapping (zero-copy), which stays alive as long as any of them. A file that is missing,
+//! truncated or corrupt is an `Error::Cache`, never a panic.
+
+mod read;
+mod write;
+
+pub use read::{read_ipc, read_metadata};
+pub use write::write_ipc;
+
+use std::path::Path;
+
+use crate::error::Error;
+
+/// `Error::Cache` for `path` with `reason`.
+fn cache_error(path: &Path, reason: impl std::fmt::Display) -> Error {
+    Error::Cache {
+        path: path.display().to_string(),
+        reason: reason.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests;

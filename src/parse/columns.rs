@@ -1,0 +1,110 @@
+//! Turning the parsers' column vectors into Arrow arrays without copying: a `Vec<i64>` or
+//! `Vec<f64>` becomes the array's value buffer as is, booleans are bit-packed as they are
+//! parsed, and columns a source does not carry become all-null arrays.
+//!
+//! Guarantees: the arrays have exactly the types of `crate::schema` (timestamps are
+//! `timestamp[us, tz=UTC]`); building a batch never copies the value data.
+
+use std::sync::Arc;
+
+use arrow_array::{
+    new_null_array, ArrayRef, BooleanArray, Float64Array, Int64Array, RecordBatch,
+    TimestampMicrosecondArray,
+};
+use arrow_buffer::{BooleanBufferBuilder, ScalarBuffer};
+use arrow_schema::{DataType, SchemaRef};
+
+use crate::error::Result;
+
+/// A `timestamp[us, UTC]` array over `values` (microseconds).
+pub(crate) fn ts_array(values: Vec<i64>) -> ArrayRef {
+    Arc::new(TimestampMicrosecondArray::new(ScalarBuffer::from(values), None).with_timezone("UTC"))
+}
+
+/// A non-null `float64` array over `values`.
+pub(crate) fn f64_array(values: Vec<f64>) -> ArrayRef {
+    Arc::new(Float64Array::new(ScalarBuffer::from(values), None))
+}
+
+/// A non-null `int64` array over `values`.
+pub(crate) fn i64_array(values: Vec<i64>) -> ArrayRef {
+    Arc::new(Int64Array::new(ScalarBuffer::from(values), None))
+}
+
+/// A non-null boolean array from bit-packed values.
+pub(crate) fn bool_array(mut bits: BooleanBufferBuilder) -> ArrayRef {
+    Arc::new(BooleanArray::new(bits.finish(), None))
+}
+
+/// An all-null array of `len` rows of type `data_type`.
+pub(crate) fn null_array(data_type: &DataType, len: usize) -> ArrayRef {
+    new_null_array(data_type, len)
+}
+
+/// Assemble the batch; the arrays must follow `schema`'s column order and types.
+pub(crate) fn batch(schema: SchemaRef, columns: Vec<ArrayRef>) -> Result<RecordBatch> {
+    Ok(RecordBatch::try_new(schema, columns)?)
+}
+
+/// Booleans packed eight to a byte as they are parsed.
+#[derive(Debug)]
+pub(crate) struct Bits(pub BooleanBufferBuilder);
+
+impl Default for Bits {
+    fn default() -> Self {
+        Bits(BooleanBufferBuilder::new(0))
+    }
+}
+
+impl Bits {
+    /// Append one value.
+    #[inline(always)]
+    pub fn push(&mut self, v: bool) {
+        self.0.append(v);
+    }
+
+    /// Make room for `additional` more values.
+    pub fn reserve(&mut self, additional: usize) {
+        self.0.reserve(additional);
+    }
+
+    /// Number of values.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::ts_type;
+    use arrow_array::Array;
+
+    #[test]
+    fn arrays_have_schema_types_and_no_nulls() {
+        let ts = ts_array(vec![1, 2]);
+        assert_eq!(ts.data_type(), &ts_type());
+        assert_eq!(ts.null_count(), 0);
+        assert_eq!(f64_array(vec![1.5]).data_type(), &DataType::Float64);
+        assert_eq!(i64_array(vec![7]).data_type(), &DataType::Int64);
+        let mut b = Bits::default();
+        for i in 0..100 {
+            b.push(i % 3 == 0);
+        }
+        assert_eq!(b.len(), 100);
+        let arr = bool_array(b.0);
+        let arr = arr.as_any().downcast_ref::<BooleanArray>().unwrap();
+        assert!(arr.value(99) && !arr.value(98));
+        let n = null_array(&DataType::Boolean, 5);
+        assert_eq!((n.len(), n.null_count()), (5, 5));
+    }
+
+    #[test]
+    fn value_buffers_are_not_copied() {
+        let v = vec![1.0f64, 2.0, 3.0];
+        let ptr = v.as_ptr();
+        let arr = f64_array(v);
+        let arr = arr.as_any().downcast_ref::<Float64Array>().unwrap();
+        assert_eq!(arr.values().as_ptr(), ptr);
+    }
+}

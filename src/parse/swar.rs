@@ -1,0 +1,143 @@
+//! Eight-bytes-at-a-time ("SIMD within a register") digit scanning, the inner loop of every
+//! numeric field.
+//!
+//! Guarantees: every function is total on any input (no panics, no out-of-bounds reads: bytes
+//! past the end of the buffer read as `0x00`, which is not a digit), and digit runs are
+//! accumulated with wrapping arithmetic, so callers must bound the digit count themselves
+//! before trusting the value (19 decimal digits always fit in a `u64`).
+
+/// `10^n` for `n` in `0..=8`, used to shift an accumulator left by `n` decimal digits.
+const POW10_U64: [u64; 9] = [
+    1,
+    10,
+    100,
+    1_000,
+    10_000,
+    100_000,
+    1_000_000,
+    10_000_000,
+    100_000_000,
+];
+
+/// Load the eight bytes at `pos` as a little-endian word (first byte lowest). Bytes past the
+/// end of `buf` read as zero.
+#[inline(always)]
+pub(crate) fn load8(buf: &[u8], pos: usize) -> u64 {
+    let mut a = [0u8; 8];
+    if let Some(s) = buf.get(pos..pos.saturating_add(8)) {
+        a.copy_from_slice(s);
+    } else if let Some(s) = buf.get(pos..) {
+        // Fewer than eight bytes left: copy what there is, the rest stays zero.
+        for (d, s) in a.iter_mut().zip(s) {
+            *d = *s;
+        }
+    }
+    u64::from_le_bytes(a)
+}
+
+/// Number of leading (lowest-addressed) bytes of `w` that are ASCII digits, `0..=8`.
+#[inline(always)]
+pub(crate) fn digit_prefix_len(w: u64) -> usize {
+    // y = byte ^ '0' is < 10 exactly for the digits '0'..='9'.
+    let y = w ^ 0x3030_3030_3030_3030;
+    // High bit of each byte set when that byte of y is >= 10 (or has its own high bit set).
+    let non_digit = (((y & 0x7f7f_7f7f_7f7f_7f7f) + 0x7676_7676_7676_7676) | y) & 0x8080_8080_8080_8080;
+    (non_digit.trailing_zeros() / 8) as usize
+}
+
+/// Value of eight ASCII digits packed in `w` (first digit in the lowest byte). Zero bytes
+/// count as leading zeros, so `parse8(w << 8 * (8 - n))` reads the first `n` digits of `w`.
+#[inline(always)]
+pub(crate) fn parse8(w: u64) -> u64 {
+    let v = w & 0x0f0f_0f0f_0f0f_0f0f;
+    // Pairs of digits into 16-bit lanes, then quads into 32-bit lanes, then all eight.
+    let v = (v.wrapping_mul(10).wrapping_add(v >> 8)) & 0x00ff_00ff_00ff_00ff;
+    let v = (v.wrapping_mul(100).wrapping_add(v >> 16)) & 0x0000_ffff_0000_ffff;
+    (v.wrapping_mul(10_000).wrapping_add(v >> 32)) & 0xffff_ffff
+}
+
+/// Scan the run of ASCII digits starting at `pos`, folding them into `acc` (wrapping) and
+/// adding their number to `count`. Returns the position of the first non-digit byte (or the
+/// end of `buf`).
+#[inline(always)]
+pub(crate) fn scan_digits(buf: &[u8], mut pos: usize, acc: &mut u64, count: &mut u32) -> usize {
+    loop {
+        let w = load8(buf, pos);
+        let n = digit_prefix_len(w);
+        if n == 8 {
+            *acc = acc.wrapping_mul(100_000_000).wrapping_add(parse8(w));
+            *count = count.wrapping_add(8);
+            pos += 8;
+            continue;
+        }
+        if n > 0 {
+            let shifted = w << (8 * (8 - n));
+            *acc = acc.wrapping_mul(POW10_U64[n]).wrapping_add(parse8(shifted));
+            *count = count.wrapping_add(n as u32);
+            pos += n;
+        }
+        return pos;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn naive_prefix(s: &[u8]) -> usize {
+        s.iter().take(8).take_while(|b| b.is_ascii_digit()).count()
+    }
+
+    #[test]
+    fn digit_prefix_matches_naive_for_every_byte_in_every_position() {
+        for pos in 0..8 {
+            for b in 0..=255u8 {
+                let mut a = *b"12345678";
+                a[pos] = b;
+                let w = u64::from_le_bytes(a);
+                assert_eq!(digit_prefix_len(w), naive_prefix(&a), "byte {b:#x} at {pos}");
+            }
+        }
+    }
+
+    #[test]
+    fn parse8_reads_prefixes() {
+        let w = u64::from_le_bytes(*b"98765432");
+        assert_eq!(parse8(w), 98_765_432);
+        for n in 1..=8 {
+            assert_eq!(
+                parse8(w << (8 * (8 - n))),
+                "98765432"[..n].parse::<u64>().unwrap()
+            );
+        }
+        assert_eq!(parse8(u64::from_le_bytes(*b"00000000")), 0);
+        assert_eq!(parse8(u64::from_le_bytes(*b"99999999")), 99_999_999);
+    }
+
+    #[test]
+    fn load8_pads_past_the_end() {
+        assert_eq!(load8(b"12", 0), u64::from_le_bytes(*b"12\0\0\0\0\0\0"));
+        assert_eq!(load8(b"12", 2), 0);
+        assert_eq!(load8(b"12", 99), 0);
+        assert_eq!(load8(b"0123456789", 2), u64::from_le_bytes(*b"23456789"));
+    }
+
+    #[test]
+    fn scan_digits_runs() {
+        let cases: &[(&[u8], u64, u32)] = &[
+            (b"", 0, 0),
+            (b",", 0, 0),
+            (b"7", 7, 1),
+            (b"1577836800000,", 1_577_836_800_000, 13),
+            (b"1778198400000000", 1_778_198_400_000_000, 16),
+            (b"0000000000000000001x", 1, 19),
+            (b"12345678", 12_345_678, 8),
+            (b"123456789\n", 123_456_789, 9),
+        ];
+        for &(s, v, c) in cases {
+            let (mut acc, mut count) = (0u64, 0u32);
+            let end = scan_digits(s, 0, &mut acc, &mut count);
+            assert_eq!((acc, count, end), (v, c, c as usize), "{s:?}");
+        }
+    }
+}

@@ -1,0 +1,38 @@
+//! Cache bindings: atomic IPC partition writes and memory-mapped, zero-copy reads.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use pyo3::prelude::*;
+
+use super::arrow::{import, ArrowStream};
+use super::detach;
+use crate::cache;
+
+/// Write `table` as one uncompressed, 64-byte-aligned IPC file at `path`, atomically, with
+/// `metadata` in its schema.
+#[pyfunction]
+#[pyo3(signature = (path, table, metadata = None))]
+pub fn write_cache(
+    py: Python<'_>,
+    path: PathBuf,
+    table: &Bound<'_, PyAny>,
+    metadata: Option<HashMap<String, String>>,
+) -> PyResult<()> {
+    let (_, batches) = import(table)?;
+    let metadata = metadata.unwrap_or_default();
+    detach(py, move || cache::write_ipc(&path, &batches, &metadata))
+}
+
+/// Memory-map a cache partition: `(stream, metadata)`; the stream's buffers point into the map.
+#[pyfunction]
+pub fn read_cache(py: Python<'_>, path: PathBuf) -> PyResult<(ArrowStream, HashMap<String, String>)> {
+    let (batch, metadata) = detach(py, move || cache::read_ipc(&path))?;
+    Ok((ArrowStream::new(batch.schema(), vec![batch]), metadata))
+}
+
+/// Only the schema metadata of a cache partition.
+#[pyfunction]
+pub fn read_cache_metadata(py: Python<'_>, path: PathBuf) -> PyResult<HashMap<String, String>> {
+    detach(py, move || cache::read_metadata(&path))
+}

@@ -1,0 +1,190 @@
+//! Datasets, markets and the output schemas of DESIGN §3. One time unit everywhere:
+//! `timestamp[us, tz=UTC]`. The schema never depends on where the rows came from.
+
+use std::str::FromStr;
+use std::sync::{Arc, OnceLock};
+
+use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
+
+use crate::error::Error;
+
+/// A Binance Vision dataset family. All kline flavours (trade, mark, index, premium price) share
+/// one CSV layout and one schema.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Dataset {
+    Klines,
+    AggTrades,
+    Trades,
+    FundingRate,
+}
+
+/// A Binance market: spot, USD-M futures (`um`) or COIN-M futures (`cm`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Market {
+    Spot,
+    Um,
+    Cm,
+}
+
+impl FromStr for Dataset {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self, Error> {
+        Ok(match s {
+            "klines" | "markPriceKlines" | "indexPriceKlines" | "premiumIndexKlines" => {
+                Dataset::Klines
+            }
+            "aggTrades" | "agg_trades" => Dataset::AggTrades,
+            "trades" => Dataset::Trades,
+            "fundingRate" | "funding_rate" => Dataset::FundingRate,
+            other => {
+                return Err(Error::Invalid(format!(
+                    "unknown dataset {other:?}; expected one of klines, markPriceKlines, \
+                     indexPriceKlines, premiumIndexKlines, aggTrades, trades, fundingRate"
+                )))
+            }
+        })
+    }
+}
+
+impl FromStr for Market {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self, Error> {
+        Ok(match s {
+            "spot" => Market::Spot,
+            "um" => Market::Um,
+            "cm" => Market::Cm,
+            other => {
+                return Err(Error::Invalid(format!(
+                    "unknown market {other:?}; expected one of spot, um, cm"
+                )))
+            }
+        })
+    }
+}
+
+impl Dataset {
+    /// The DESIGN §3 schema of this dataset.
+    pub fn schema(self) -> SchemaRef {
+        static SCHEMAS: OnceLock<[SchemaRef; 4]> = OnceLock::new();
+        let all = SCHEMAS.get_or_init(|| {
+            [
+                klines_schema(),
+                agg_trades_schema(),
+                trades_schema(),
+                funding_schema(),
+            ]
+        });
+        match self {
+            Dataset::Klines => all[0].clone(),
+            Dataset::AggTrades => all[1].clone(),
+            Dataset::Trades => all[2].clone(),
+            Dataset::FundingRate => all[3].clone(),
+        }
+    }
+
+    /// Recognise a dataset from the first column of a schema (used by `find_gaps`).
+    pub fn from_schema(schema: &Schema) -> Option<Dataset> {
+        let first = schema.fields().first()?.name().as_str();
+        match first {
+            "open_time" => Some(Dataset::Klines),
+            "agg_trade_id" => Some(Dataset::AggTrades),
+            "trade_id" => Some(Dataset::Trades),
+            "time" => Some(Dataset::FundingRate),
+            _ => None,
+        }
+    }
+}
+
+/// `timestamp[us, tz=UTC]`, the one time type of every output.
+pub fn ts_type() -> DataType {
+    DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()))
+}
+
+fn f64_field(name: &str) -> Field {
+    Field::new(name, DataType::Float64, false)
+}
+
+fn i64_field(name: &str) -> Field {
+    Field::new(name, DataType::Int64, false)
+}
+
+fn ts_field(name: &str) -> Field {
+    Field::new(name, ts_type(), false)
+}
+
+fn klines_schema() -> SchemaRef {
+    Arc::new(Schema::new(vec![
+        ts_field("open_time"),
+        f64_field("open"),
+        f64_field("high"),
+        f64_field("low"),
+        f64_field("close"),
+        f64_field("volume"),
+        ts_field("close_time"),
+        f64_field("quote_volume"),
+        i64_field("trades"),
+        f64_field("taker_buy_base_volume"),
+        f64_field("taker_buy_quote_volume"),
+    ]))
+}
+
+fn agg_trades_schema() -> SchemaRef {
+    Arc::new(Schema::new(vec![
+        i64_field("agg_trade_id"),
+        f64_field("price"),
+        f64_field("quantity"),
+        i64_field("first_trade_id"),
+        i64_field("last_trade_id"),
+        ts_field("time"),
+        Field::new("is_buyer_maker", DataType::Boolean, false),
+        Field::new("is_best_match", DataType::Boolean, true),
+    ]))
+}
+
+fn trades_schema() -> SchemaRef {
+    Arc::new(Schema::new(vec![
+        i64_field("trade_id"),
+        f64_field("price"),
+        f64_field("quantity"),
+        f64_field("quote_quantity"),
+        ts_field("time"),
+        Field::new("is_buyer_maker", DataType::Boolean, false),
+        Field::new("is_best_match", DataType::Boolean, true),
+    ]))
+}
+
+fn funding_schema() -> SchemaRef {
+    Arc::new(Schema::new(vec![
+        ts_field("time"),
+        Field::new("funding_interval_hours", DataType::Int64, true),
+        f64_field("funding_rate"),
+        Field::new("mark_price", DataType::Float64, true),
+    ]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_vision_dataset_name_maps() {
+        for name in [
+            "klines",
+            "markPriceKlines",
+            "indexPriceKlines",
+            "premiumIndexKlines",
+        ] {
+            assert_eq!(name.parse::<Dataset>().unwrap(), Dataset::Klines);
+        }
+        assert!("bookTicker".parse::<Dataset>().is_err());
+        assert!("usdm".parse::<Market>().is_err());
+    }
+
+    #[test]
+    fn schemas_use_utc_microseconds() {
+        let s = Dataset::Klines.schema();
+        assert_eq!(s.fields().len(), 11);
+        assert_eq!(s.field(0).data_type(), &ts_type());
+        assert_eq!(Dataset::from_schema(&s), Some(Dataset::Klines));
+    }
+}
