@@ -9,7 +9,9 @@
 //! be finite; integers fit `i64` exactly (overflow is `None`); no parser panics or allocates on
 //! any input, and only the rare slow float path looks at UTF-8.
 
-use super::swar::scan_digits;
+use super::swar::{
+    byte_of, digit_prefix_len, digits16, load8, parse8, prefix_value, scan_digits, POW10_U64,
+};
 
 /// `10^k` for `k` in `0..=22`: every one is exactly representable in an `f64`.
 const POW10_F64: [f64; 23] = [
@@ -31,11 +33,67 @@ pub(crate) fn is_field_end(c: Option<&u8>) -> bool {
     }
 }
 
-/// Parse a decimal float. Fast path: up to 19 significant digits as `[-]digits[.digits]`,
-/// computed as `mantissa / 10^k` with both operands exact, hence correctly rounded. Anything
-/// else (exponents, more digits, `+`, `.5`) goes through `str::parse`.
+/// True when `c`, the byte after a field at `pos` (0 past the end of the buffer), ends it.
+#[inline(always)]
+fn ends_at(buf: &[u8], pos: usize, c: u8) -> bool {
+    if c == 0 {
+        pos >= buf.len()
+    } else {
+        is_field_end(Some(&c))
+    }
+}
+
+/// Parse a decimal float, correctly rounded (bit-identical to `str::parse::<f64>`).
+///
+/// Fast path for `[-]d{1,7}[.d{0,8}]`, the shape of nearly every Binance price and quantity:
+/// at most three word loads, mantissa `m < 10^15` and `k <= 8` fraction digits, so `m` and
+/// `10^k` are exact doubles and `m / 10^k` is the correctly rounded value.
 #[inline(always)]
 pub(crate) fn parse_f64(buf: &[u8], start: usize) -> Option<(f64, usize)> {
+    let mut p = start;
+    let mut w = load8(buf, p);
+    let neg = w as u8 == b'-';
+    if neg {
+        p += 1;
+        w = load8(buf, p);
+    }
+    let n1 = digit_prefix_len(w);
+    if n1 == 0 || n1 == 8 {
+        return parse_f64_general(buf, start);
+    }
+    let int = prefix_value(w, n1);
+    p += n1;
+    let mut term = byte_of(w, n1);
+    let (mut m, mut k) = (int, 0);
+    if term == b'.' {
+        p += 1;
+        let w2 = load8(buf, p);
+        let n2 = digit_prefix_len(w2);
+        if n2 < 8 {
+            m = int * POW10_U64[n2] + prefix_value(w2, n2);
+            (k, term) = (n2, byte_of(w2, n2));
+        } else {
+            let w3 = load8(buf, p + 8);
+            if digit_prefix_len(w3) != 0 {
+                return parse_f64_general(buf, start);
+            }
+            m = int * 100_000_000 + parse8(w2);
+            (k, term) = (8, w3 as u8);
+        }
+        p += k;
+    }
+    if !ends_at(buf, p, term) {
+        return parse_f64_general(buf, start);
+    }
+    let v = m as f64 / POW10_F64[k];
+    Some((if neg { -v } else { v }, p))
+}
+
+/// Any decimal float: up to 19 significant digits as `[-]digits[.digits]` exactly (trailing
+/// fraction zeros dropped when the mantissa needs more than 53 bits), everything else
+/// (exponents, more digits, `+`, `.5`) through `str::parse`.
+#[inline(never)]
+fn parse_f64_general(buf: &[u8], start: usize) -> Option<(f64, usize)> {
     let neg = buf.get(start) == Some(&b'-');
     let int_start = start + neg as usize;
     let (mut m, mut count) = (0u64, 0u32);
@@ -51,21 +109,18 @@ pub(crate) fn parse_f64(buf: &[u8], start: usize) -> Option<(f64, usize)> {
         return parse_f64_slow(buf, start);
     }
     // count <= 19 and int_digits >= 1, so k <= 18 and indexes POW10_F64.
-    let v = if k == 0 {
-        m as f64
-    } else {
-        if m > MAX_EXACT {
-            // Trailing fraction zeros do not change the value: drop them to fit 53 bits.
-            while k > 0 && m % 10 == 0 {
-                m /= 10;
-                k -= 1;
-            }
-            if m > MAX_EXACT && k > 0 {
-                return parse_f64_slow(buf, start);
-            }
+    if m > MAX_EXACT {
+        // Trailing fraction zeros do not change the value: drop them to fit 53 bits.
+        while k > 0 && m % 10 == 0 {
+            m /= 10;
+            k -= 1;
         }
-        m as f64 / POW10_F64[k]
-    };
+        if m > MAX_EXACT && k > 0 {
+            return parse_f64_slow(buf, start);
+        }
+    }
+    // With k == 0 the conversion of any u64 is itself correctly rounded.
+    let v = m as f64 / POW10_F64[k];
     Some((if neg { -v } else { v }, pos))
 }
 
@@ -87,6 +142,17 @@ fn parse_f64_slow(buf: &[u8], start: usize) -> Option<(f64, usize)> {
 /// Parse a signed 64-bit integer: an optional `-` then 1 to 19 digits, no overflow.
 #[inline(always)]
 pub(crate) fn parse_i64(buf: &[u8], start: usize) -> Option<(i64, usize)> {
+    if let Some((v, n, term)) = digits16(buf, start) {
+        let end = start + n;
+        // At most 16 digits: always fits.
+        return ends_at(buf, end, term).then_some((v as i64, end));
+    }
+    parse_i64_general(buf, start)
+}
+
+/// `parse_i64` for a sign or more than 16 digits.
+#[inline(never)]
+fn parse_i64_general(buf: &[u8], start: usize) -> Option<(i64, usize)> {
     let neg = buf.get(start) == Some(&b'-');
     let digits_start = start + neg as usize;
     let (mut m, mut count) = (0u64, 0u32);
@@ -111,6 +177,10 @@ pub(crate) fn parse_i64(buf: &[u8], start: usize) -> Option<(i64, usize)> {
 /// caller decides ms vs µs from it) and the end position.
 #[inline(always)]
 pub(crate) fn parse_time_digits(buf: &[u8], start: usize) -> Option<(i64, u32, usize)> {
+    if let Some((v, n, term)) = digits16(buf, start) {
+        let end = start + n;
+        return ends_at(buf, end, term).then_some((v as i64, n as u32, end));
+    }
     let (mut m, mut count) = (0u64, 0u32);
     let pos = scan_digits(buf, start, &mut m, &mut count);
     let n = pos - start;

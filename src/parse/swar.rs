@@ -7,7 +7,7 @@
 //! before trusting the value (19 decimal digits always fit in a `u64`).
 
 /// `10^n` for `n` in `0..=8`, used to shift an accumulator left by `n` decimal digits.
-const POW10_U64: [u64; 9] = [
+pub(crate) const POW10_U64: [u64; 9] = [
     1,
     10,
     100,
@@ -23,14 +23,19 @@ const POW10_U64: [u64; 9] = [
 /// end of `buf` read as zero.
 #[inline(always)]
 pub(crate) fn load8(buf: &[u8], pos: usize) -> u64 {
+    match buf.get(pos..pos.wrapping_add(8)) {
+        Some(&[a, b, c, d, e, f, g, h]) => u64::from_le_bytes([a, b, c, d, e, f, g, h]),
+        _ => load8_tail(buf, pos),
+    }
+}
+
+/// `load8` within eight bytes of the end: copy what there is, the rest stays zero.
+#[cold]
+#[inline(never)]
+fn load8_tail(buf: &[u8], pos: usize) -> u64 {
     let mut a = [0u8; 8];
-    if let Some(s) = buf.get(pos..pos.saturating_add(8)) {
-        a.copy_from_slice(s);
-    } else if let Some(s) = buf.get(pos..) {
-        // Fewer than eight bytes left: copy what there is, the rest stays zero.
-        for (d, s) in a.iter_mut().zip(s) {
-            *d = *s;
-        }
+    for (d, s) in a.iter_mut().zip(buf.get(pos..).unwrap_or(&[])) {
+        *d = *s;
     }
     u64::from_le_bytes(a)
 }
@@ -54,6 +59,38 @@ pub(crate) fn parse8(w: u64) -> u64 {
     let v = (v.wrapping_mul(10).wrapping_add(v >> 8)) & 0x00ff_00ff_00ff_00ff;
     let v = (v.wrapping_mul(100).wrapping_add(v >> 16)) & 0x0000_ffff_0000_ffff;
     (v.wrapping_mul(10_000).wrapping_add(v >> 32)) & 0xffff_ffff
+}
+
+/// Value of the first `n` (`0..=8`) digits of `w`.
+#[inline(always)]
+pub(crate) fn prefix_value(w: u64, n: usize) -> u64 {
+    parse8(w.checked_shl(64 - 8 * n as u32).unwrap_or(0))
+}
+
+/// Byte `i` (`0..=7`) of `w`; `8` gives 0.
+#[inline(always)]
+pub(crate) fn byte_of(w: u64, i: usize) -> u8 {
+    w.checked_shr(8 * i as u32).unwrap_or(0) as u8
+}
+
+/// A run of 1 to 16 digits at `pos`, read with at most three word loads: returns the value,
+/// the digit count and the byte after the run (0 past the end of `buf`). `None` when there is
+/// no digit or more than 16 (callers then use `scan_digits`).
+#[inline(always)]
+pub(crate) fn digits16(buf: &[u8], pos: usize) -> Option<(u64, usize, u8)> {
+    let w1 = load8(buf, pos);
+    let n1 = digit_prefix_len(w1);
+    if n1 < 8 {
+        return (n1 > 0).then(|| (prefix_value(w1, n1), n1, byte_of(w1, n1)));
+    }
+    let w2 = load8(buf, pos + 8);
+    let n2 = digit_prefix_len(w2);
+    let hi = parse8(w1);
+    if n2 < 8 {
+        return Some((hi * POW10_U64[n2] + prefix_value(w2, n2), 8 + n2, byte_of(w2, n2)));
+    }
+    let w3 = load8(buf, pos + 16);
+    (digit_prefix_len(w3) == 0).then(|| (hi * 100_000_000 + parse8(w2), 16, w3 as u8))
 }
 
 /// Scan the run of ASCII digits starting at `pos`, folding them into `acc` (wrapping) and
@@ -120,6 +157,24 @@ mod tests {
         assert_eq!(load8(b"12", 2), 0);
         assert_eq!(load8(b"12", 99), 0);
         assert_eq!(load8(b"0123456789", 2), u64::from_le_bytes(*b"23456789"));
+    }
+
+    #[test]
+    fn digits16_agrees_with_scan_digits() {
+        let mut s = Vec::new();
+        for len in 0..20 {
+            for tail in [&b""[..], b",", b"\n9", b"x"] {
+                s.clear();
+                s.extend((0..len).map(|i| b"9081726354"[i % 10]));
+                s.extend_from_slice(tail);
+                let (mut acc, mut count) = (0u64, 0u32);
+                let end = scan_digits(&s, 0, &mut acc, &mut count);
+                let want = (1..=16)
+                    .contains(&len)
+                    .then(|| (acc, end, s.get(end).copied().unwrap_or(0)));
+                assert_eq!(digits16(&s, 0), want, "{s:?}");
+            }
+        }
     }
 
     #[test]
