@@ -12,7 +12,10 @@ use _core::schema::Dataset;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 
 fn fixtures() -> PathBuf {
-    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/fixtures/real"))
+    PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../shared/fixtures/real"
+    ))
 }
 
 /// The CSV member of a Binance zip: local header, then a raw deflate stream.
@@ -26,7 +29,9 @@ fn unzip(path: &Path) -> Option<Vec<u8>> {
     let start = 30 + u16_at(26)? + u16_at(28)?;
     let body = zip.get(start..start + u32_at(18)?)?;
     let mut out = Vec::with_capacity(u32_at(22)?);
-    flate2::read::DeflateDecoder::new(body).read_to_end(&mut out).ok()?;
+    flate2::read::DeflateDecoder::new(body)
+        .read_to_end(&mut out)
+        .ok()?;
     Some(out)
 }
 
@@ -54,17 +59,26 @@ fn coin_m_agg_trades() -> Option<Vec<u8>> {
 
 fn bench_parse(c: &mut Criterion) {
     let inputs = [
-        ("klines_spot_1m_2023_year", Dataset::Klines, year_of_klines()),
+        (
+            "klines_spot_1m_2023_year",
+            Dataset::Klines,
+            year_of_klines(),
+        ),
         ("aggTrades_cm_day", Dataset::AggTrades, coin_m_agg_trades()),
     ];
     let mut group = c.benchmark_group("parse_bytes");
     group.sample_size(20);
     for (name, dataset, data) in inputs {
         let Some(data) = data else {
-            eprintln!("skipping {name}: real fixtures not found under {}", fixtures().display());
+            eprintln!(
+                "skipping {name}: real fixtures not found under {}",
+                fixtures().display()
+            );
             continue;
         };
-        let rows = parse_bytes(dataset, name, &data).expect("fixture parses").num_rows();
+        let rows = parse_bytes(dataset, name, &data)
+            .expect("fixture parses")
+            .num_rows();
         eprintln!("{name}: {} bytes, {rows} rows", data.len());
         group.throughput(Throughput::Bytes(data.len() as u64));
         group.bench_function(name, |b| {

@@ -50,7 +50,11 @@ pub struct ArchiveStream {
     done: bool,
     parser: Option<CsvParser>,
     failed: Option<Error>,
+    /// The last bytes of the body, where the end-of-central-directory record must be.
+    tail: Vec<u8>,
 }
+
+const TAIL_KEEP: usize = 1024;
 
 impl ArchiveStream {
     /// A consumer for the archive `file` (its name, used in errors) of `dataset`.
@@ -69,6 +73,7 @@ impl ArchiveStream {
             done: false,
             parser: Some(CsvParser::new(dataset, &format!("{csv_name}.csv"))),
             failed: None,
+            tail: Vec::with_capacity(2 * TAIL_KEEP),
         }
     }
 
@@ -77,12 +82,36 @@ impl ArchiveStream {
     pub fn push(&mut self, chunk: &[u8]) {
         self.sha.update(chunk);
         self.total += chunk.len() as u64;
+        self.keep_tail(chunk);
         if self.failed.is_some() || self.done {
             return;
         }
         if let Err(e) = self.consume(chunk) {
             self.failed = Some(e);
         }
+    }
+
+    fn keep_tail(&mut self, chunk: &[u8]) {
+        if chunk.len() >= TAIL_KEEP {
+            self.tail.clear();
+            self.tail
+                .extend_from_slice(&chunk[chunk.len() - TAIL_KEEP..]);
+        } else {
+            self.tail.extend_from_slice(chunk);
+            if self.tail.len() > 2 * TAIL_KEEP {
+                self.tail.drain(..self.tail.len() - TAIL_KEEP);
+            }
+        }
+    }
+
+    /// True when the body ends with an end-of-central-directory record whose comment length
+    /// accounts exactly for the bytes after it.
+    fn has_end_record(&self) -> bool {
+        let t = &self.tail;
+        (0..t.len().saturating_sub(21)).rev().any(|i| {
+            t[i..].starts_with(b"PK\x05\x06")
+                && usize::from(u16::from_le_bytes([t[i + 20], t[i + 21]])) == t.len() - i - 22
+        })
     }
 
     fn consume(&mut self, chunk: &[u8]) -> Result<()> {
@@ -229,6 +258,15 @@ impl ArchiveStream {
                 format!("truncated: body ended after {} bytes", self.total),
             ));
         }
+        if !self.has_end_record() {
+            return Err(Error::archive(
+                &self.file,
+                format!(
+                    "truncated: no end-of-central-directory record in the last bytes of {}",
+                    self.total
+                ),
+            ));
+        }
         let csv_bytes = match member.deflated {
             true => self.inflater.total_out(),
             false => member.compressed_size.unwrap_or(0),
@@ -308,4 +346,102 @@ pub fn read_archive(
         stream.push(chunk);
     }
     stream.finish(expected_sha256)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::zipwrite::zip_one;
+
+    const ROW: &[u8] = b"1672531200000,1.0,2.0,0.5,1.5,10.0,1672531259999,15.0,7,5.0,7.5,0\n";
+
+    fn archive(rows: usize) -> Vec<u8> {
+        zip_one("BTCUSDT-1m-2023-01-01.csv", &ROW.repeat(rows), 6)
+    }
+
+    fn sha(body: &[u8]) -> String {
+        hex(&Sha256::digest(body))
+    }
+
+    #[test]
+    fn good_archive_in_any_chunking() {
+        let body = archive(500);
+        for size in [1, 13, 4096, body.len()] {
+            let mut s = ArchiveStream::new(Dataset::Klines, "a.zip");
+            for c in body.chunks(size) {
+                s.push(c);
+            }
+            let out = s.finish(Some(&sha(&body))).unwrap();
+            assert_eq!(out.batch.num_rows(), 500);
+            assert_eq!(out.csv_bytes, (ROW.len() * 500) as u64);
+            assert_eq!(out.compressed_bytes, body.len() as u64);
+        }
+    }
+
+    #[test]
+    fn truncation_at_every_stage_is_an_archive_error() {
+        let body = archive(2000);
+        for cut in [0, 3, 20, 40, body.len() / 2, body.len() - 1] {
+            let err = read_archive(Dataset::Klines, "a.zip", &body[..cut], None).unwrap_err();
+            assert!(matches!(err, Error::Archive { .. }), "cut {cut}: {err}");
+        }
+    }
+
+    #[test]
+    fn xml_body_is_named_in_the_error() {
+        let xml = b"<?xml version=\"1.0\"?><Error><Code>NoSuchKey</Code></Error>";
+        let err = read_archive(Dataset::Klines, "a.zip", xml, None).unwrap_err();
+        assert!(err.to_string().contains("<?xml"), "{err}");
+    }
+
+    #[test]
+    fn checksum_mismatch_wins_over_content_errors() {
+        let body = archive(10);
+        let err = read_archive(Dataset::Klines, "a.zip", &body[..40], Some(&sha(&body)));
+        assert!(matches!(err, Err(Error::Checksum { .. })));
+        let ok = read_archive(
+            Dataset::Klines,
+            "a.zip",
+            &body,
+            Some(&sha(&body).to_uppercase()),
+        );
+        assert!(ok.is_ok());
+    }
+
+    #[test]
+    fn corrupted_deflate_or_crc_is_detected() {
+        let body = archive(3000);
+        let mut bad = body.clone();
+        let mid = bad.len() / 2;
+        bad[mid] ^= 0x55;
+        bad[mid + 1] ^= 0xAA;
+        let err = read_archive(Dataset::Klines, "a.zip", &bad, None).unwrap_err();
+        assert!(
+            matches!(err, Error::Archive { .. } | Error::Parse { .. }),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn checksum_sidecar_formats() {
+        let d = "ab".repeat(32);
+        assert_eq!(
+            parse_checksum("f", format!("{d}  f.zip").as_bytes()).unwrap(),
+            d
+        );
+        assert_eq!(
+            parse_checksum("f", format!("{d}  f.zip\n").as_bytes()).unwrap(),
+            d
+        );
+        assert!(parse_checksum("f", b"<Error/>").is_err());
+    }
+
+    #[test]
+    fn zip64_extra_field_gives_sizes() {
+        let mut extra = vec![1, 0, 16, 0];
+        extra.extend_from_slice(&5_000_000_000u64.to_le_bytes());
+        extra.extend_from_slice(&700_000_000u64.to_le_bytes());
+        assert_eq!(zip64_sizes(&extra), Some((5_000_000_000, 700_000_000)));
+        assert_eq!(zip64_sizes(&[9, 0, 2, 0, 1, 1]), None);
+    }
 }

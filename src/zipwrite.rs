@@ -14,7 +14,7 @@ pub fn zip_one(name: &str, data: &[u8], level: u32) -> Vec<u8> {
     let mut z = Vec::with_capacity(deflated.len() + 2 * name.len() + 120);
     // Local file header.
     z.extend_from_slice(b"PK\x03\x04");
-    push16(&mut z, &[20, 0, 8, 0, 0, 0x21]); // version, flags, method, mod time/date
+    push16(&mut z, &[20, 0, 8, 0, 0x21]); // version, flags, method, mod time, mod date
     push32(&mut z, &[crc, csize, usize_]);
     push16(&mut z, &[name.len() as u16, 0]);
     z.extend_from_slice(name);
@@ -63,5 +63,21 @@ fn push16(z: &mut Vec<u8>, v: &[u16]) {
 fn push32(z: &mut Vec<u8>, v: &[u32]) {
     for x in v {
         z.extend_from_slice(&x.to_le_bytes());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn local_header_carries_name_and_sizes() {
+        let z = zip_one("BTCUSDT-1m-2024-01-01.csv", b"a,b\n", 6);
+        assert_eq!(&z[..4], b"PK\x03\x04");
+        assert_eq!(u16::from_le_bytes([z[8], z[9]]), 8, "deflate method");
+        assert_eq!(u32::from_le_bytes(z[22..26].try_into().unwrap()), 4);
+        assert_eq!(u16::from_le_bytes([z[26], z[27]]) as usize, 25);
+        assert_eq!(&z[30..55], b"BTCUSDT-1m-2024-01-01.csv");
+        assert_eq!(&z[z.len() - 22..z.len() - 18], b"PK\x05\x06");
     }
 }

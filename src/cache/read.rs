@@ -191,7 +191,7 @@ fn check_block(
             return Err(format!("bad field node {node:?}"));
         }
         // Validity bitmap first, then the type's own buffers with their element widths.
-        for width in buffer_widths(field.data_type())? {
+        for (k, width) in buffer_widths(field.data_type())?.iter().enumerate() {
             let b = buffers
                 .next()
                 .ok_or("fewer buffers than the schema needs")?;
@@ -203,7 +203,13 @@ fn check_block(
                 && offset
                     .checked_add(blen)
                     .is_some_and(|e| e as u64 <= body as u64);
-            if !in_body {
+            // A validity bitmap in use must cover every row.
+            let bitmap_ok = k > 0
+                || node.null_count() == 0
+                || blen
+                    .checked_mul(8)
+                    .is_some_and(|bits| bits >= node.length());
+            if !in_body || !bitmap_ok {
                 return Err(format!("bad buffer {b:?} for column {}", field.name()));
             }
         }

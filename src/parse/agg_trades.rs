@@ -9,7 +9,9 @@ use arrow_array::RecordBatch;
 use arrow_schema::DataType;
 
 use super::columns::{batch, bool_array, f64_array, i64_array, null_array, ts_array, Bits};
-use super::row::{bool_at, comma, err, f64_sep, i64_sep, row_end, Kind, RowError, RowSink, TimeState};
+use super::row::{
+    bool_at, comma, err, f64_sep, i64_sep, row_end, Kind, RowError, RowSink, TimeState,
+};
 use crate::error::Result;
 use crate::schema::Dataset;
 
@@ -140,13 +142,18 @@ mod tests {
 
     #[test]
     fn coin_m_day_has_header_ms_and_null_best_match() {
-        let Some(files) = fixture_files("cm_aggTrades", ".zip") else { return };
+        let Some(files) = fixture_files("cm_aggTrades", ".zip") else {
+            return;
+        };
         let data = read_csv(&files[0]);
         let b = parse_bytes(Dataset::AggTrades, "cm.zip", &data).unwrap();
         assert_eq!(b.num_rows(), 105_280);
         assert_eq!(b.schema(), Dataset::AggTrades.schema());
         assert_eq!(b.column(7).null_count(), 105_280);
-        assert_eq!(b.column(0).as_primitive::<Int64Type>().value(0), 480_537_903);
+        assert_eq!(
+            b.column(0).as_primitive::<Int64Type>().value(0),
+            480_537_903
+        );
         assert_eq!(b.column(1).as_primitive::<Float64Type>().value(0), 79972.8);
         let t = b.column(5).as_primitive::<TimestampMicrosecondType>();
         assert_eq!(t.value(0), 1_778_198_400_020_000);
@@ -155,7 +162,9 @@ mod tests {
 
     #[test]
     fn spot_sample_is_microseconds_with_capitalised_bools() {
-        let Some(files) = fixture_files("spot_aggTrades", ".csv") else { return };
+        let Some(files) = fixture_files("spot_aggTrades", ".csv") else {
+            return;
+        };
         let b = parse_bytes(Dataset::AggTrades, "spot.csv", &read_csv(&files[0])).unwrap();
         assert_eq!(b.num_rows(), 5000);
         let t = b.column(5).as_primitive::<TimestampMicrosecondType>();
@@ -170,15 +179,22 @@ mod tests {
     fn layout_is_fixed_by_the_first_row() {
         let csv = b"1,1.5,2,10,11,1577836800000,true\n2,1.5,2,12,12,1577836800001,false,true\n";
         match parse_bytes(Dataset::AggTrades, "x.csv", csv) {
-            Err(Error::Parse { line: 2, reason, .. }) => {
+            Err(Error::Parse {
+                line: 2, reason, ..
+            }) => {
                 assert!(reason.contains("expected 7 columns, found 8"), "{reason}")
             }
             other => panic!("{other:?}"),
         }
         let csv = b"1,1.5,2,10,11,1577836800000,true,True,x\n";
         match parse_bytes(Dataset::AggTrades, "x.csv", csv) {
-            Err(Error::Parse { line: 1, reason, .. }) => {
-                assert!(reason.contains("expected 7 or 8 columns, found 9"), "{reason}")
+            Err(Error::Parse {
+                line: 1, reason, ..
+            }) => {
+                assert!(
+                    reason.contains("expected 7 or 8 columns, found 9"),
+                    "{reason}"
+                )
             }
             other => panic!("{other:?}"),
         }

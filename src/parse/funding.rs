@@ -81,16 +81,24 @@ mod tests {
 
     #[test]
     fn usd_m_month_parses_with_null_mark_price() {
-        let Some(files) = fixture_files("um_fundingRate", ".zip") else { return };
+        let Some(files) = fixture_files("um_fundingRate", ".zip") else {
+            return;
+        };
         let b = parse_bytes(Dataset::FundingRate, "f.zip", &read_csv(&files[0])).unwrap();
         assert_eq!(b.num_rows(), 90);
         assert_eq!(b.schema(), Dataset::FundingRate.schema());
         let t = b.column(0).as_primitive::<TimestampMicrosecondType>();
         assert_eq!(t.value(0), 1_775_001_600_000_000);
         assert_eq!(t.value(3), 1_775_088_000_003_000);
-        assert_eq!(b.column(2).as_primitive::<Float64Type>().value(2), 0.00000577);
+        assert_eq!(
+            b.column(2).as_primitive::<Float64Type>().value(2),
+            0.00000577
+        );
         assert_eq!(b.column(1).as_primitive::<Int64Type>().value(0), 8);
-        assert_eq!(b.column(2).as_primitive::<Float64Type>().value(0), -0.00003449);
+        assert_eq!(
+            b.column(2).as_primitive::<Float64Type>().value(0),
+            -0.00003449
+        );
         assert_eq!(b.column(3).null_count(), 90);
         assert_eq!(b.column(1).null_count(), 0);
     }
@@ -99,7 +107,9 @@ mod tests {
     fn wrong_column_count_is_reported() {
         let csv = b"calc_time,funding_interval_hours,last_funding_rate\n1775001600000,8\n";
         match parse_bytes(Dataset::FundingRate, "f.csv", csv) {
-            Err(Error::Parse { line: 2, reason, .. }) => {
+            Err(Error::Parse {
+                line: 2, reason, ..
+            }) => {
                 assert_eq!(reason, "expected 3 columns, found 2")
             }
             other => panic!("{other:?}"),

@@ -134,12 +134,17 @@ mod tests {
     use arrow_array::types::{Float64Type, Int64Type, TimestampMicrosecondType};
 
     fn ts(b: &arrow_array::RecordBatch, col: usize) -> Vec<i64> {
-        b.column(col).as_primitive::<TimestampMicrosecondType>().values().to_vec()
+        b.column(col)
+            .as_primitive::<TimestampMicrosecondType>()
+            .values()
+            .to_vec()
     }
 
     #[test]
     fn every_spot_kline_fixture_has_its_row_count() {
-        let Some(files) = fixture_files("spot_klines", ".zip") else { return };
+        let Some(files) = fixture_files("spot_klines", ".zip") else {
+            return;
+        };
         assert!(files.len() >= 10);
         for f in files {
             let name = f.file_name().unwrap().to_string_lossy().to_string();
@@ -156,13 +161,20 @@ mod tests {
             let (o, c) = (ts(&b, 0), ts(&b, 6));
             let us_file = name.contains("2026");
             let unit = if us_file { 1 } else { 1000 };
-            assert!(o.iter().zip(&c).all(|(o, c)| (c - o + unit) % 60_000_000 == 0), "{name}");
+            assert!(
+                o.iter()
+                    .zip(&c)
+                    .all(|(o, c)| (c - o + unit) % 60_000_000 == 0),
+                "{name}"
+            );
         }
     }
 
     #[test]
     fn microsecond_and_millisecond_eras() {
-        let Some(files) = fixture_files("spot_klines", ".zip") else { return };
+        let Some(files) = fixture_files("spot_klines", ".zip") else {
+            return;
+        };
         let get = |suffix: &str| {
             let f = files.iter().find(|f| f.ends_with(suffix)).unwrap();
             parse_bytes(Dataset::Klines, suffix, &read_csv(f)).unwrap()
@@ -183,7 +195,9 @@ mod tests {
 
     #[test]
     fn um_kline_csvs_with_and_without_header() {
-        let Some(files) = fixture_files("um_klines", ".csv") else { return };
+        let Some(files) = fixture_files("um_klines", ".csv") else {
+            return;
+        };
         assert_eq!(files.len(), 7);
         for f in files {
             let name = f.display().to_string();
@@ -194,28 +208,40 @@ mod tests {
 
     #[test]
     fn a_whole_month_of_um_klines_with_header_flip() {
-        let Some(files) = fixture_files("um_klines_btcusdt_1m_2022_03", ".csv") else { return };
+        let Some(files) = fixture_files("um_klines_btcusdt_1m_2022_03", ".csv") else {
+            return;
+        };
         assert_eq!(files.len(), 31);
         let mut total = 0;
         for f in &files {
             let data = read_csv(f);
             let name = f.file_name().unwrap().to_string_lossy().to_string();
             let day: u32 = name[19..21].parse().unwrap();
-            assert_eq!(data.first().is_some_and(u8::is_ascii_digit), day < 28, "{name}");
-            total += parse_bytes(Dataset::Klines, &name, &data).unwrap().num_rows();
+            assert_eq!(
+                data.first().is_some_and(u8::is_ascii_digit),
+                day < 28,
+                "{name}"
+            );
+            total += parse_bytes(Dataset::Klines, &name, &data)
+                .unwrap()
+                .num_rows();
         }
         assert_eq!(total, 44_640);
     }
 
     #[test]
     fn a_whole_year_of_spot_klines() {
-        let Some(files) = fixture_files("spot_klines_btcusdt_1m_2023", ".zip") else { return };
+        let Some(files) = fixture_files("spot_klines_btcusdt_1m_2023", ".zip") else {
+            return;
+        };
         assert_eq!(files.len(), 365);
         let total: usize = files
             .iter()
             .map(|f| {
                 let name = f.display().to_string();
-                parse_bytes(Dataset::Klines, &name, &read_csv(f)).unwrap().num_rows()
+                parse_bytes(Dataset::Klines, &name, &read_csv(f))
+                    .unwrap()
+                    .num_rows()
             })
             .sum();
         assert_eq!(total, 525_520);

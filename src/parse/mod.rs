@@ -157,7 +157,8 @@ impl<S: RowSink + Default> Driver<S> {
         let mut pos = 0;
         let mut reserve_pending = true;
         while let Some(&first) = buf.get(pos) {
-            if first == b'\n' || (first == b'\r' && matches!(buf.get(pos + 1), None | Some(b'\n'))) {
+            if first == b'\n' || (first == b'\r' && matches!(buf.get(pos + 1), None | Some(b'\n')))
+            {
                 pos = skip_line(buf, pos);
                 self.lines += 1;
                 continue;
@@ -198,7 +199,10 @@ impl<S: RowSink + Default> Driver<S> {
 /// Position just past the `\n` ending the line at `pos` (or the end of `buf`).
 fn skip_line(buf: &[u8], pos: usize) -> usize {
     let rest = buf.get(pos..).unwrap_or(&[]);
-    pos + rest.iter().position(|&c| c == b'\n').map_or(rest.len(), |i| i + 1)
+    pos + rest
+        .iter()
+        .position(|&c| c == b'\n')
+        .map_or(rest.len(), |i| i + 1)
 }
 
 #[cfg(test)]
@@ -223,8 +227,14 @@ mod tests {
             Some(read_csv(files.first()?))
         };
         Some(vec![
-            (Dataset::Klines, pick("um_klines", "BTCUSDT-1m-2022-01-01.csv")?),
-            (Dataset::Klines, pick("spot_klines", "BTCUSDT-1h-2026-05-08.zip")?),
+            (
+                Dataset::Klines,
+                pick("um_klines", "BTCUSDT-1m-2022-01-01.csv")?,
+            ),
+            (
+                Dataset::Klines,
+                pick("spot_klines", "BTCUSDT-1h-2026-05-08.zip")?,
+            ),
             (Dataset::AggTrades, pick("spot_aggTrades", ".csv")?),
             (Dataset::FundingRate, pick("um_fundingRate", ".zip")?),
         ])
@@ -236,7 +246,11 @@ mod tests {
         for (dataset, data) in files {
             let whole = parse_bytes(dataset, "whole.csv", &data).unwrap();
             for size in [1, 7, 4096] {
-                assert_eq!(chunked(dataset, &data, size), whole, "{dataset:?} chunk {size}");
+                assert_eq!(
+                    chunked(dataset, &data, size),
+                    whole,
+                    "{dataset:?} chunk {size}"
+                );
             }
         }
     }
@@ -261,7 +275,10 @@ mod tests {
             assert_eq!(parse_bytes(dataset, "nofinal.csv", trimmed).unwrap(), whole);
             let mut blank_tail = data.clone();
             blank_tail.extend_from_slice(b"\n\r\n\n");
-            assert_eq!(parse_bytes(dataset, "blank.csv", &blank_tail).unwrap(), whole);
+            assert_eq!(
+                parse_bytes(dataset, "blank.csv", &blank_tail).unwrap(),
+                whole
+            );
         }
     }
 

@@ -73,19 +73,22 @@ pub(crate) fn parse_f64(buf: &[u8], start: usize) -> Option<(f64, usize)> {
             m = int * POW10_U64[n2] + prefix_value(w2, n2);
             (k, term) = (n2, byte_of(w2, n2));
         } else {
-            let w3 = load8(buf, p + 8);
-            if digit_prefix_len(w3) != 0 {
-                return parse_f64_general(buf, start);
+            // Eight fraction digits (Binance's usual): only the terminator byte is left.
+            match buf.get(p + 8) {
+                Some(&c) if !c.is_ascii_digit() => term = c,
+                None => term = 0,
+                Some(_) => return parse_f64_general(buf, start),
             }
             m = int * 100_000_000 + parse8(w2);
-            (k, term) = (8, w3 as u8);
+            k = 8;
         }
         p += k;
     }
     if !ends_at(buf, p, term) {
         return parse_f64_general(buf, start);
     }
-    let v = m as f64 / POW10_F64[k];
+    // m < 10^15: the signed conversion is exact and a single instruction.
+    let v = (m as i64) as f64 / POW10_F64[k];
     Some((if neg { -v } else { v }, p))
 }
 
@@ -249,7 +252,14 @@ mod tests {
             for i in 0..int_len {
                 let d = rng.below(10) as u8;
                 // Mostly no leading zeros, but sometimes "0" or "000".
-                s.push((b'0' + if i == 0 && rng.below(3) > 0 { d.max(1) } else { d }) as char);
+                s.push(
+                    (b'0'
+                        + if i == 0 && rng.below(3) > 0 {
+                            d.max(1)
+                        } else {
+                            d
+                        }) as char,
+                );
             }
             if rng.below(8) > 0 {
                 s.push('.');
@@ -268,14 +278,35 @@ mod tests {
     #[test]
     fn special_and_fallback_floats() {
         for s in [
-            "0", "-0", "0.0", "-0.0", "7195.24000000", "46210.57", "542.0", "-0.00003449",
-            "-0.00010000", "0E-8", "1.2e-05", "1e22", "9007199254740993", "9007199254740993.0",
-            "90071992547409930.00", "12345678901234567890", "0.1234567890123456789012",
-            "76636658.96208970", "99999999999999999999999.9", "5.", ".5", "+5", "1e308",
+            "0",
+            "-0",
+            "0.0",
+            "-0.0",
+            "7195.24000000",
+            "46210.57",
+            "542.0",
+            "-0.00003449",
+            "-0.00010000",
+            "0E-8",
+            "1.2e-05",
+            "1e22",
+            "9007199254740993",
+            "9007199254740993.0",
+            "90071992547409930.00",
+            "12345678901234567890",
+            "0.1234567890123456789012",
+            "76636658.96208970",
+            "99999999999999999999999.9",
+            "5.",
+            ".5",
+            "+5",
+            "1e308",
         ] {
             check(s);
         }
-        for bad in ["", "-", ".", "abc", "1.2.3", "1e400", "NaN", "inf", "-inf", "1 ", "1,2"] {
+        for bad in [
+            "", "-", ".", "abc", "1.2.3", "1e400", "NaN", "inf", "-inf", "1 ", "1,2",
+        ] {
             let end_at_comma = bad == "1,2";
             assert_eq!(
                 parse_f64(bad.as_bytes(), 0).is_none(),

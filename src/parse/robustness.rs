@@ -37,17 +37,26 @@ fn garbage_line_in_the_middle() {
     let bad = KLINE2.replace(",135,", ",13.5,");
     let (line, reason) = parse_err(Dataset::Klines, format!("{KLINE}\r\n{bad}\r\n").as_bytes());
     assert_eq!(line, 2);
-    assert!(reason.starts_with("column 9 (count): invalid integer \"13.5\""), "{reason}");
+    assert!(
+        reason.starts_with("column 9 (count): invalid integer \"13.5\""),
+        "{reason}"
+    );
 }
 
 #[test]
 fn wrong_column_count() {
     let short = KLINE2.rsplit_once(',').unwrap().0;
     let (line, reason) = parse_err(Dataset::Klines, format!("{KLINE}\n{short}\n").as_bytes());
-    assert_eq!((line, reason.as_str()), (2, "expected 12 columns, found 11"));
+    assert_eq!(
+        (line, reason.as_str()),
+        (2, "expected 12 columns, found 11")
+    );
     let long = format!("{KLINE2},0");
     let (line, reason) = parse_err(Dataset::Klines, format!("{KLINE}\n\n{long}").as_bytes());
-    assert_eq!((line, reason.as_str()), (3, "expected 12 columns, found 13"));
+    assert_eq!(
+        (line, reason.as_str()),
+        (3, "expected 12 columns, found 13")
+    );
 }
 
 #[test]
@@ -55,7 +64,10 @@ fn bad_bool() {
     let csv = b"1,1.5,2,10,11,1577836800000,true\n2,1.5,2,12,12,1577836800001,TRUE\n";
     let (line, reason) = parse_err(Dataset::AggTrades, csv);
     assert_eq!(line, 2);
-    assert!(reason.starts_with("column 7 (is_buyer_maker): invalid boolean \"TRUE\""), "{reason}");
+    assert!(
+        reason.starts_with("column 7 (is_buyer_maker): invalid boolean \"TRUE\""),
+        "{reason}"
+    );
 }
 
 #[test]
@@ -67,7 +79,11 @@ fn empty_input_and_header_only() {
         (b"calc_time,funding_interval_hours,last_funding_rate", 1),
     ] {
         let (line, reason) = parse_err(Dataset::FundingRate, data);
-        assert_eq!((line, reason.as_str()), (want_line, "no data rows"), "{data:?}");
+        assert_eq!(
+            (line, reason.as_str()),
+            (want_line, "no data rows"),
+            "{data:?}"
+        );
     }
 }
 
@@ -76,7 +92,9 @@ fn unit_switch_mid_file() {
     let us = KLINE2.replace("1577836860000", "1577836860000000");
     let (line, reason) = parse_err(Dataset::Klines, format!("{KLINE}\n{us}\n").as_bytes());
     assert_eq!(line, 2);
-    assert!(reason.starts_with("column 1 (open_time): timestamp \"1577836860000000\" has 16 digits"));
+    assert!(
+        reason.starts_with("column 1 (open_time): timestamp \"1577836860000000\" has 16 digits")
+    );
     assert!(reason.contains("13 (milliseconds)"), "{reason}");
     // Within one row too: open_time in µs, close_time in ms.
     let mixed = KLINE.replace("1577836800000,", "1577836800000000,");
@@ -93,18 +111,29 @@ fn non_utf8_bytes() {
     csv[at] = 0xff;
     let (line, reason) = parse_err(Dataset::Klines, &csv);
     assert_eq!(line, 2);
-    assert!(reason.starts_with("column 5 (close): invalid number \"7184.0\u{fffd}3\""), "{reason}");
+    assert!(
+        reason.starts_with("column 5 (close): invalid number \"7184.0\u{fffd}3\""),
+        "{reason}"
+    );
     // A non-UTF-8 header is still just a header.
     let csv = format!("\u{0}\u{0}header\n{KLINE}\n").replace('\u{0}', "\u{ff}");
     let mut csv = csv.into_bytes();
     csv[0] = 0xfe;
-    assert_eq!(parse_bytes(Dataset::Klines, "x", &csv).unwrap().num_rows(), 1);
+    assert_eq!(
+        parse_bytes(Dataset::Klines, "x", &csv).unwrap().num_rows(),
+        1
+    );
 }
 
 #[test]
 fn whitespace_lines_and_bom_are_tolerated() {
     let csv = format!("\u{feff}{KLINE}\n  \n\t\r\n{KLINE2}\n \n");
-    assert_eq!(parse_bytes(Dataset::Klines, "x", csv.as_bytes()).unwrap().num_rows(), 2);
+    assert_eq!(
+        parse_bytes(Dataset::Klines, "x", csv.as_bytes())
+            .unwrap()
+            .num_rows(),
+        2
+    );
 }
 
 #[test]
@@ -149,7 +178,12 @@ fn must_not_panic(dataset: Dataset, data: &[u8], seed: &mut u64) {
 #[test]
 fn random_and_mutated_bytes_never_panic() {
     let mut seed = 0x1234_5678_9abc_def1u64;
-    let datasets = [Dataset::Klines, Dataset::AggTrades, Dataset::Trades, Dataset::FundingRate];
+    let datasets = [
+        Dataset::Klines,
+        Dataset::AggTrades,
+        Dataset::Trades,
+        Dataset::FundingRate,
+    ];
     for i in 0..2000 {
         let len = (rng(&mut seed) % 400) as usize;
         let alphabet = b"0123456789.,-eE\r\nTtrueFfals\xff\x00";

@@ -44,7 +44,12 @@ pub(crate) fn err(col: u8, kind: Kind) -> RowError {
 pub(crate) trait RowSink {
     /// Parse one row starting at `pos` (the first byte of a non-blank line) and append it.
     /// Returns the start of the next line. On error nothing is appended.
-    fn parse_row(&mut self, buf: &[u8], pos: usize, time: &mut TimeState) -> Result<usize, RowError>;
+    fn parse_row(
+        &mut self,
+        buf: &[u8],
+        pos: usize,
+        time: &mut TimeState,
+    ) -> Result<usize, RowError>;
     /// Rows appended so far.
     fn len(&self) -> usize;
     /// Make room for `additional` more rows.
@@ -171,7 +176,13 @@ pub(crate) enum Failure {
 /// otherwise the column, its name and an excerpt of the text found.
 #[cold]
 #[inline(never)]
-pub(crate) fn describe<S: RowSink>(sink: &S, time: &TimeState, buf: &[u8], pos: usize, e: RowError) -> Failure {
+pub(crate) fn describe<S: RowSink>(
+    sink: &S,
+    time: &TimeState,
+    buf: &[u8],
+    pos: usize,
+    e: RowError,
+) -> Failure {
     let rest = buf.get(pos..).unwrap_or(&[]);
     let nl = rest.iter().position(|&c| c == b'\n');
     let mut line = nl.map_or(rest, |i| &rest[..i]);
@@ -208,7 +219,11 @@ pub(crate) fn describe<S: RowSink>(sink: &S, time: &TimeState, buf: &[u8], pos: 
         ),
         Kind::Columns | Kind::Value => format!("unexpected value {text}"),
     };
-    Failure::Reason(format!("column {} ({}): {what}", col + 1, sink.column_name(col)))
+    Failure::Reason(format!(
+        "column {} ({}): {what}",
+        col + 1,
+        sink.column_name(col)
+    ))
 }
 
 /// The field as a quoted, lossily decoded excerpt of at most 40 characters.
@@ -229,13 +244,28 @@ mod tests {
     #[test]
     fn time_unit_is_decided_once() {
         let mut t = TimeState::default();
-        assert_eq!(t.field(b"1577836800000,", 0, 0), Ok((1_577_836_800_000_000, 13)));
+        assert_eq!(
+            t.field(b"1577836800000,", 0, 0),
+            Ok((1_577_836_800_000_000, 13))
+        );
         assert_eq!(t.unit_name(), "milliseconds");
-        assert_eq!(t.field(b"1577836859999", 0, 6), Ok((1_577_836_859_999_000, 13)));
-        assert_eq!(t.field(b"1778198400000000", 0, 6), Err(err(6, Kind::TimeUnit)));
+        assert_eq!(
+            t.field(b"1577836859999", 0, 6),
+            Ok((1_577_836_859_999_000, 13))
+        );
+        assert_eq!(
+            t.field(b"1778198400000000", 0, 6),
+            Err(err(6, Kind::TimeUnit))
+        );
         let mut us = TimeState::default();
-        assert_eq!(us.field(b"1778201999999999\n", 0, 0), Ok((1_778_201_999_999_999, 16)));
-        assert_eq!(us.field(b"1778198400000", 0, 0), Err(err(0, Kind::TimeUnit)));
+        assert_eq!(
+            us.field(b"1778201999999999\n", 0, 0),
+            Ok((1_778_201_999_999_999, 16))
+        );
+        assert_eq!(
+            us.field(b"1778198400000", 0, 0),
+            Err(err(0, Kind::TimeUnit))
+        );
         assert_eq!(us.field(b"17781984x", 0, 3), Err(err(3, Kind::Time)));
     }
 

@@ -46,7 +46,8 @@ pub(crate) fn digit_prefix_len(w: u64) -> usize {
     // y = byte ^ '0' is < 10 exactly for the digits '0'..='9'.
     let y = w ^ 0x3030_3030_3030_3030;
     // High bit of each byte set when that byte of y is >= 10 (or has its own high bit set).
-    let non_digit = (((y & 0x7f7f_7f7f_7f7f_7f7f) + 0x7676_7676_7676_7676) | y) & 0x8080_8080_8080_8080;
+    let non_digit =
+        (((y & 0x7f7f_7f7f_7f7f_7f7f) + 0x7676_7676_7676_7676) | y) & 0x8080_8080_8080_8080;
     (non_digit.trailing_zeros() / 8) as usize
 }
 
@@ -87,10 +88,16 @@ pub(crate) fn digits16(buf: &[u8], pos: usize) -> Option<(u64, usize, u8)> {
     let n2 = digit_prefix_len(w2);
     let hi = parse8(w1);
     if n2 < 8 {
-        return Some((hi * POW10_U64[n2] + prefix_value(w2, n2), 8 + n2, byte_of(w2, n2)));
+        return Some((
+            hi * POW10_U64[n2] + prefix_value(w2, n2),
+            8 + n2,
+            byte_of(w2, n2),
+        ));
     }
-    let w3 = load8(buf, pos + 16);
-    (digit_prefix_len(w3) == 0).then(|| (hi * 100_000_000 + parse8(w2), 16, w3 as u8))
+    match buf.get(pos + 16) {
+        Some(c) if c.is_ascii_digit() => None,
+        c => Some((hi * 100_000_000 + parse8(w2), 16, c.copied().unwrap_or(0))),
+    }
 }
 
 /// Scan the run of ASCII digits starting at `pos`, folding them into `acc` (wrapping) and
@@ -132,7 +139,11 @@ mod tests {
                 let mut a = *b"12345678";
                 a[pos] = b;
                 let w = u64::from_le_bytes(a);
-                assert_eq!(digit_prefix_len(w), naive_prefix(&a), "byte {b:#x} at {pos}");
+                assert_eq!(
+                    digit_prefix_len(w),
+                    naive_prefix(&a),
+                    "byte {b:#x} at {pos}"
+                );
             }
         }
     }

@@ -9,7 +9,10 @@ use std::path::{Path, PathBuf};
 
 /// Root of the real fixtures (`../shared/fixtures/real` beside the crate).
 pub(crate) fn fixtures_root() -> PathBuf {
-    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/fixtures/real"))
+    PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../shared/fixtures/real"
+    ))
 }
 
 /// Sorted files of fixture folder `dir` whose names end with `suffix`, or `None` (with a
@@ -42,7 +45,8 @@ pub(crate) fn read_csv(path: &Path) -> Vec<u8> {
 pub(crate) fn unzip_first(zip: &[u8]) -> Vec<u8> {
     assert_eq!(zip.get(..4), Some(&b"PK\x03\x04"[..]), "not a zip");
     let u16_at = |o: usize| u16::from_le_bytes([zip[o], zip[o + 1]]) as usize;
-    let u32_at = |o: usize| u32::from_le_bytes([zip[o], zip[o + 1], zip[o + 2], zip[o + 3]]) as usize;
+    let u32_at =
+        |o: usize| u32::from_le_bytes([zip[o], zip[o + 1], zip[o + 2], zip[o + 3]]) as usize;
     let method = u16_at(8);
     let compressed = u32_at(18);
     let start = 30 + u16_at(26) + u16_at(28);

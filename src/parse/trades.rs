@@ -8,7 +8,9 @@ use arrow_array::RecordBatch;
 use arrow_schema::DataType;
 
 use super::columns::{batch, bool_array, f64_array, i64_array, null_array, ts_array, Bits};
-use super::row::{bool_at, comma, err, f64_sep, i64_sep, row_end, Kind, RowError, RowSink, TimeState};
+use super::row::{
+    bool_at, comma, err, f64_sep, i64_sep, row_end, Kind, RowError, RowSink, TimeState,
+};
 use crate::error::Result;
 use crate::schema::Dataset;
 
@@ -132,7 +134,8 @@ mod tests {
 
     // No real trades archive is among the fixtures (see PROVENANCE.md); these rows follow the
     // published layouts.
-    const SPOT: &[u8] = b"5723703861,87648.21000000,0.08185000,7174.85598850,1767225600039409,True,True\r\n\
+    const SPOT: &[u8] =
+        b"5723703861,87648.21000000,0.08185000,7174.85598850,1767225600039409,True,True\r\n\
 5723703862,87648.22000000,0.00013000,11.39426860,1767225600272386,False,True\r\n";
     const UM: &[u8] = b"id,price,qty,quote_qty,time,is_buyer_maker\n\
 6805424154,94261.60,0.002,188.52,1735689600041,true\n\
@@ -143,8 +146,14 @@ mod tests {
         let b = parse_bytes(Dataset::Trades, "spot.csv", SPOT).unwrap();
         assert_eq!(b.num_rows(), 2);
         assert_eq!(b.schema(), Dataset::Trades.schema());
-        assert_eq!(b.column(0).as_primitive::<Int64Type>().value(1), 5_723_703_862);
-        assert_eq!(b.column(3).as_primitive::<Float64Type>().value(0), 7174.8559885);
+        assert_eq!(
+            b.column(0).as_primitive::<Int64Type>().value(1),
+            5_723_703_862
+        );
+        assert_eq!(
+            b.column(3).as_primitive::<Float64Type>().value(0),
+            7174.8559885
+        );
         let t = b.column(4).as_primitive::<TimestampMicrosecondType>();
         assert_eq!(t.value(0), 1_767_225_600_039_409);
         assert_eq!(b.column(6).as_boolean().true_count(), 2);
@@ -164,7 +173,9 @@ mod tests {
     fn a_bad_bool_names_its_column_and_line() {
         let csv = b"1,1.0,1.0,1.0,1735689600041,true\n2,1.0,1.0,1.0,1735689600042,yes\n";
         match parse_bytes(Dataset::Trades, "um.csv", csv) {
-            Err(Error::Parse { line: 2, reason, .. }) => {
+            Err(Error::Parse {
+                line: 2, reason, ..
+            }) => {
                 assert!(reason.contains("column 6 (is_buyer_maker)"), "{reason}");
                 assert!(reason.contains("\"yes\""), "{reason}");
             }

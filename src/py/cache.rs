@@ -26,7 +26,10 @@ pub fn write_cache(
 
 /// Memory-map a cache partition: `(stream, metadata)`; the stream's buffers point into the map.
 #[pyfunction]
-pub fn read_cache(py: Python<'_>, path: PathBuf) -> PyResult<(ArrowStream, HashMap<String, String>)> {
+pub fn read_cache(
+    py: Python<'_>,
+    path: PathBuf,
+) -> PyResult<(ArrowStream, HashMap<String, String>)> {
     let (batch, metadata) = detach(py, move || cache::read_ipc(&path))?;
     Ok((ArrowStream::new(batch.schema(), vec![batch]), metadata))
 }

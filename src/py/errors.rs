@@ -26,7 +26,14 @@ pub(crate) fn to_py(py: Python<'_>, e: Error) -> PyErr {
         Error::Archive { file, .. } => ("ArchiveError", vec![("file", s(py, file))]),
         Error::Parse { file, line, .. } => (
             "ParseError",
-            vec![("file", s(py, file)), ("line", line.into_pyobject(py).map_or_else(|_| py.None(), |v| v.into_any().unbind()))],
+            vec![
+                ("file", s(py, file)),
+                (
+                    "line",
+                    line.into_pyobject(py)
+                        .map_or_else(|_| py.None(), |v| v.into_any().unbind()),
+                ),
+            ],
         ),
         Error::NotFound { url } => ("DataUnavailableError", vec![("url", s(py, url))]),
         Error::Http {
@@ -40,9 +47,20 @@ pub(crate) fn to_py(py: Python<'_>, e: Error) -> PyErr {
             } else {
                 "NetworkError"
             };
-            let ra = retry_after.map_or_else(|| py.None(), |v| v.into_pyobject(py).map_or_else(|_| py.None(), |v| v.into_any().unbind()));
-            let st = status.into_pyobject(py).map_or_else(|_| py.None(), |v| v.into_any().unbind());
-            (class, vec![("url", s(py, url)), ("status", st), ("retry_after", ra)])
+            let ra = retry_after.map_or_else(
+                || py.None(),
+                |v| {
+                    v.into_pyobject(py)
+                        .map_or_else(|_| py.None(), |v| v.into_any().unbind())
+                },
+            );
+            let st = status
+                .into_pyobject(py)
+                .map_or_else(|_| py.None(), |v| v.into_any().unbind());
+            (
+                class,
+                vec![("url", s(py, url)), ("status", st), ("retry_after", ra)],
+            )
         }
         Error::Network { url, .. } => ("NetworkError", vec![("url", s(py, url))]),
         Error::Cache { path, .. } => ("CacheError", vec![("path", s(py, path))]),
@@ -56,7 +74,12 @@ pub(crate) fn to_py(py: Python<'_>, e: Error) -> PyErr {
     }
 }
 
-fn build(py: Python<'_>, class: &str, message: &str, attrs: Vec<(&str, Py<PyAny>)>) -> PyResult<PyErr> {
+fn build(
+    py: Python<'_>,
+    class: &str,
+    message: &str,
+    attrs: Vec<(&str, Py<PyAny>)>,
+) -> PyResult<PyErr> {
     let module = py.import("ckv.exceptions")?;
     let cls = module.getattr(class)?;
     let inst = cls.call1((message,))?;
@@ -78,8 +101,7 @@ pub(crate) fn internal(py: Python<'_>, panic: &Box<dyn Any + Send>) -> PyErr {
         .or_else(|| panic.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "unknown panic".to_string());
     let message = format!("internal error in ckv's core (please report): {what}");
-    build(py, "CkvError", &message, vec![])
-        .unwrap_or_else(|_| PyRuntimeError::new_err(message))
+    build(py, "CkvError", &message, vec![]).unwrap_or_else(|_| PyRuntimeError::new_err(message))
 }
 
 /// An exception instance for a per-archive outcome (returned, not raised).

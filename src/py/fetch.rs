@@ -89,7 +89,8 @@ impl Fetcher {
             backoff_max: secs("backoff_max", backoff_max)?,
             ..HttpConfig::default()
         };
-        let client = HttpClient::new(config).map_err(|e| pyo3::exceptions::PyValueError::new_err(e.to_string()))?;
+        let client = HttpClient::new(config)
+            .map_err(|e| pyo3::exceptions::PyValueError::new_err(e.to_string()))?;
         Ok(Fetcher { client })
     }
 
@@ -105,7 +106,9 @@ impl Fetcher {
         checksum: &str,
         progress: Option<&Progress>,
     ) -> PyResult<Bound<'py, PyList>> {
-        let dataset: Dataset = dataset.parse().map_err(|e: Error| super::errors::to_py(py, e))?;
+        let dataset: Dataset = dataset
+            .parse()
+            .map_err(|e: Error| super::errors::to_py(py, e))?;
         let policy = match checksum {
             "require" => ChecksumPolicy::Require,
             "if_present" => ChecksumPolicy::IfPresent,

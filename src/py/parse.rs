@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 use pyo3::prelude::*;
+use pyo3::pybacked::PyBackedBytes;
 use pyo3::types::PyDict;
 
 use super::arrow::{import, ArrowStream};
@@ -22,14 +23,20 @@ fn dataset_of(name: &str) -> crate::Result<Dataset> {
 /// The DESIGN §3 schema of `dataset`, as an empty Arrow stream.
 #[pyfunction]
 pub fn schema(dataset: &str) -> PyResult<ArrowStream> {
-    let d = dataset_of(dataset).map_err(|e| pyo3::exceptions::PyValueError::new_err(e.to_string()))?;
+    let d =
+        dataset_of(dataset).map_err(|e| pyo3::exceptions::PyValueError::new_err(e.to_string()))?;
     Ok(ArrowStream::new(d.schema(), vec![]))
 }
 
 /// Parse a Vision CSV or zip file on disk. Zips are checked against `sha256` when given.
 #[pyfunction]
 #[pyo3(signature = (path, dataset, *, sha256 = None))]
-pub fn parse_file(py: Python<'_>, path: PathBuf, dataset: &str, sha256: Option<String>) -> PyResult<ArrowStream> {
+pub fn parse_file(
+    py: Python<'_>,
+    path: PathBuf,
+    dataset: &str,
+    sha256: Option<String>,
+) -> PyResult<ArrowStream> {
     let dataset = dataset.to_string();
     let batch = detach(py, move || {
         let d = dataset_of(&dataset)?;
@@ -51,9 +58,16 @@ pub fn parse_file(py: Python<'_>, path: PathBuf, dataset: &str, sha256: Option<S
 /// Parse CSV bytes (`file_name` is used in errors).
 #[pyfunction]
 #[pyo3(signature = (data, dataset, *, file_name = "<bytes>"))]
-pub fn parse_bytes(py: Python<'_>, data: Vec<u8>, dataset: &str, file_name: &str) -> PyResult<ArrowStream> {
+pub fn parse_bytes(
+    py: Python<'_>,
+    data: PyBackedBytes,
+    dataset: &str,
+    file_name: &str,
+) -> PyResult<ArrowStream> {
     let (dataset, file_name) = (dataset.to_string(), file_name.to_string());
-    let batch = detach(py, move || parse::parse_bytes(dataset_of(&dataset)?, &file_name, &data))?;
+    let batch = detach(py, move || {
+        parse::parse_bytes(dataset_of(&dataset)?, &file_name, &data)
+    })?;
     Ok(ArrowStream::new(batch.schema(), vec![batch]))
 }
 
@@ -62,7 +76,7 @@ pub fn parse_bytes(py: Python<'_>, data: Vec<u8>, dataset: &str, file_name: &str
 #[pyo3(signature = (data, dataset, *, file_name = "<bytes>.zip", sha256 = None))]
 pub fn read_archive<'py>(
     py: Python<'py>,
-    data: Vec<u8>,
+    data: PyBackedBytes,
     dataset: &str,
     file_name: &str,
     sha256: Option<String>,
@@ -75,14 +89,21 @@ pub fn read_archive<'py>(
     d.set_item("sha256", out.sha256)?;
     d.set_item("csv_bytes", out.csv_bytes)?;
     d.set_item("compressed_bytes", out.compressed_bytes)?;
-    d.set_item("table", ArrowStream::new(out.batch.schema(), vec![out.batch]))?;
+    d.set_item(
+        "table",
+        ArrowStream::new(out.batch.schema(), vec![out.batch]),
+    )?;
     Ok(d)
 }
 
 /// Continuity gaps of a klines / aggTrades / trades / fundingRate table (DESIGN §5).
 #[pyfunction]
 #[pyo3(signature = (table, interval = None))]
-pub fn find_gaps(py: Python<'_>, table: &Bound<'_, PyAny>, interval: Option<&str>) -> PyResult<ArrowStream> {
+pub fn find_gaps(
+    py: Python<'_>,
+    table: &Bound<'_, PyAny>,
+    interval: Option<&str>,
+) -> PyResult<ArrowStream> {
     let interval = interval
         .map(|s| s.parse::<Interval>())
         .transpose()
