@@ -35,6 +35,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args))
+    except BrokenPipeError:  # e.g. `ckv demo | head`
+        sys.stderr.close()
+        return 0
     except (CkvError, ValueError, OSError) as e:
         if args.debug:
             raise
