@@ -34,13 +34,44 @@ import ckv  # noqa: E402
 from ckv import _core  # noqa: E402
 from ckv.sim import routes_from_dir, serve_routes  # noqa: E402
 
-REAL = Path(os.environ.get("CKV_REAL_FIXTURES", Path(__file__).resolve().parents[2] / "shared/fixtures/real"))
-KLINE_COLS = ["open_time", "open", "high", "low", "close", "volume", "close_time", "quote_volume",
-              "trades", "taker_buy_base_volume", "taker_buy_quote_volume", "ignore"]
-KLINE_TYPES = [pa.int64(), *[pa.float64()] * 5, pa.int64(), pa.float64(), pa.int64(),
-               pa.float64(), pa.float64(), pa.int64()]
-AGG_COLS = ["agg_trade_id", "price", "quantity", "first_trade_id", "last_trade_id", "time",
-            "is_buyer_maker"]
+REAL = Path(
+    os.environ.get(
+        "CKV_REAL_FIXTURES", Path(__file__).resolve().parents[2] / "shared/fixtures/real"
+    )
+)
+KLINE_COLS = [
+    "open_time",
+    "open",
+    "high",
+    "low",
+    "close",
+    "volume",
+    "close_time",
+    "quote_volume",
+    "trades",
+    "taker_buy_base_volume",
+    "taker_buy_quote_volume",
+    "ignore",
+]
+KLINE_TYPES = [
+    pa.int64(),
+    *[pa.float64()] * 5,
+    pa.int64(),
+    pa.float64(),
+    pa.int64(),
+    pa.float64(),
+    pa.float64(),
+    pa.int64(),
+]
+AGG_COLS = [
+    "agg_trade_id",
+    "price",
+    "quantity",
+    "first_trade_id",
+    "last_trade_id",
+    "time",
+    "is_buyer_maker",
+]
 AGG_TYPES = [pa.int64(), pa.float64(), pa.float64(), pa.int64(), pa.int64(), pa.int64(), pa.bool_()]
 
 
@@ -63,10 +94,12 @@ def pyarrow_reader(cols, types, header: bool):
     def run(data: bytes) -> pa.Table:
         return pacsv.read_csv(
             io.BytesIO(data),
-            read_options=pacsv.ReadOptions(use_threads=False, column_names=cols,
-                                           skip_rows=1 if header else 0),
+            read_options=pacsv.ReadOptions(
+                use_threads=False, column_names=cols, skip_rows=1 if header else 0
+            ),
             convert_options=pacsv.ConvertOptions(column_types=dict(zip(cols, types))),
         )
+
     return run
 
 
@@ -74,8 +107,10 @@ def polars_reader(cols, types, header: bool):
     schema = {c: pl.from_arrow(pa.array([], t)).dtype for c, t in zip(cols, types)}
 
     def run(data: bytes) -> pl.DataFrame:
-        return pl.read_csv(io.BytesIO(data), has_header=False, schema=schema,
-                           skip_rows=1 if header else 0)
+        return pl.read_csv(
+            io.BytesIO(data), has_header=False, schema=schema, skip_rows=1 if header else 0
+        )
+
     return run
 
 
@@ -89,10 +124,14 @@ def parse_section(name, data, dataset, cols, types, header, rows, repeat, result
     assert pt2.height == rows
     mb = len(data) / 1e6
     results[f"parse/{name}"] = {
-        "csv_mb": round(mb, 1), "rows": rows,
-        "ckv_s": ckv_t, "pyarrow_s": pa_t, "polars_s": pl_t,
+        "csv_mb": round(mb, 1),
+        "rows": rows,
+        "ckv_s": ckv_t,
+        "pyarrow_s": pa_t,
+        "polars_s": pl_t,
         "ckv_gb_per_s": mb / 1e3 / ckv_t,
-        "x_pyarrow": pa_t / ckv_t, "x_polars": pl_t / ckv_t,
+        "x_pyarrow": pa_t / ckv_t,
+        "x_polars": pl_t / ckv_t,
     }
 
 
@@ -114,10 +153,28 @@ def main() -> int:
     agg_csv = unzip(agg_zip)
     results: dict[str, dict] = {}
 
-    parse_section("klines_year", year_csv, "klines", KLINE_COLS, KLINE_TYPES, False, 525_520,
-                  args.repeat, results)
-    parse_section("cm_aggtrades_day", agg_csv, "aggTrades", AGG_COLS, AGG_TYPES, True, 105_280,
-                  args.repeat, results)
+    parse_section(
+        "klines_year",
+        year_csv,
+        "klines",
+        KLINE_COLS,
+        KLINE_TYPES,
+        False,
+        525_520,
+        args.repeat,
+        results,
+    )
+    parse_section(
+        "cm_aggtrades_day",
+        agg_csv,
+        "aggTrades",
+        AGG_COLS,
+        AGG_TYPES,
+        True,
+        105_280,
+        args.repeat,
+        results,
+    )
 
     bodies = [z.read_bytes() for z in zips]
 
@@ -126,14 +183,19 @@ def main() -> int:
 
     t, csv_bytes = median_time(inflate_all, args.repeat)
     assert csv_bytes == len(year_csv)
-    results["inflate_sha_parse/klines_year"] = {"csv_mb": round(len(year_csv) / 1e6, 1),
-                                                "s": t, "csv_mb_per_s": len(year_csv) / 1e6 / t}
+    results["inflate_sha_parse/klines_year"] = {
+        "csv_mb": round(len(year_csv) / 1e6, 1),
+        "s": t,
+        "csv_mb_per_s": len(year_csv) / 1e6 / t,
+    }
 
     routes = routes_from_dir(year_dir)
     with serve_routes(routes) as server:
         start = dt.date(2023, 1, 1)
-        urls = [ckv.archive_url(server.url, "spot", "klines", "BTCUSDT", start + dt.timedelta(d),
-                                "1m") for d in range(365)]
+        urls = [
+            ckv.archive_url(server.url, "spot", "klines", "BTCUSDT", start + dt.timedelta(d), "1m")
+            for d in range(365)
+        ]
         fetcher = _core.Fetcher(max_connections=64)
 
         def fetch():
@@ -143,12 +205,20 @@ def main() -> int:
 
         t, rows = median_time(fetch, args.repeat)
         assert rows == 525_520
-    results["fetch_loopback/klines_year"] = {"archives": 365, "s": t, "archives_per_s": 365 / t,
-                                             "cores": os.cpu_count()}
+    results["fetch_loopback/klines_year"] = {
+        "archives": 365,
+        "s": t,
+        "archives_per_s": 365 / t,
+        "cores": os.cpu_count(),
+    }
 
     for name, r in results.items():
-        print(f"{name:34s} " + "  ".join(
-            f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}" for k, v in r.items()))
+        print(
+            f"{name:34s} "
+            + "  ".join(
+                f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}" for k, v in r.items()
+            )
+        )
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
     return 0

@@ -81,9 +81,8 @@ impl HttpClient {
             .expect("semaphore never closed")
     }
 
-    /// One GET, no retry: transport errors → `Network`, 404 → `NotFound`, other non-2xx →
-    /// `Http` (with the body's first bytes and `Retry-After`). The caller holds a permit.
-    pub async fn get_once(&self, url: &str, headers: &[(String, String)]) -> Result<Response> {
+    /// Send one GET, no retry; any status is returned. Transport errors → `Network`.
+    pub async fn send(&self, url: &str, headers: &[(String, String)]) -> Result<Response> {
         let mut map = HeaderMap::new();
         for (k, v) in headers {
             let name = HeaderName::from_bytes(k.as_bytes())
@@ -92,34 +91,23 @@ impl HttpClient {
                 .map_err(|_| Error::Invalid(format!("bad header value for {k}")))?;
             map.insert(name, value);
         }
-        let resp = self
-            .inner
+        self.inner
             .get(url)
             .headers(map)
             .send()
             .await
-            .map_err(|e| network(url, &e))?;
+            .map_err(|e| network(url, &e))
+    }
+
+    /// One GET, no retry: transport errors → `Network`, 404 → `NotFound`, other non-2xx →
+    /// `Http` (with the body's first bytes and `Retry-After`). The caller holds a permit.
+    pub async fn get_once(&self, url: &str, headers: &[(String, String)]) -> Result<Response> {
+        let resp = self.send(url, headers).await?;
         let status = resp.status().as_u16();
         if (200..300).contains(&status) {
             return Ok(resp);
         }
-        if status == 404 {
-            return Err(Error::NotFound {
-                url: url.to_string(),
-            });
-        }
-        let retry_after = resp
-            .headers()
-            .get("retry-after")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|s| s.trim().parse::<f64>().ok());
-        let body = resp.text().await.unwrap_or_default();
-        Err(Error::Http {
-            url: url.to_string(),
-            status,
-            body: body.chars().take(300).collect(),
-            retry_after,
-        })
+        Err(status_error(url, resp).await)
     }
 
     /// GET a whole (small) body, with retries. Used for `.CHECKSUM` sidecars and REST pages.
@@ -128,6 +116,28 @@ impl HttpClient {
             let _permit = self.permit().await;
             let resp = self.get_once(url, &[]).await?;
             resp.bytes().await.map_err(|e| network(url, &e))
+        })
+        .await
+    }
+
+    /// GET with retries on transport failures and 5xx; any other status (404, 429, 418, 4xx)
+    /// is returned as an `Answer` for the caller to interpret (REST error codes, Retry-After,
+    /// weight headers).
+    pub async fn get_answer(&self, url: &str, headers: &[(String, String)]) -> Result<Answer> {
+        self.with_retries(|| async {
+            let _permit = self.permit().await;
+            let resp = self.send(url, headers).await?;
+            let status = resp.status().as_u16();
+            if status >= 500 {
+                return Err(status_error(url, resp).await);
+            }
+            let headers = header_pairs(resp.headers());
+            let body = resp.bytes().await.map_err(|e| network(url, &e))?;
+            Ok(Answer {
+                status,
+                headers,
+                body,
+            })
         })
         .await
     }
@@ -150,6 +160,43 @@ impl HttpClient {
             }
         }
     }
+}
+
+/// Turn a non-2xx response into `NotFound` or `Http`.
+async fn status_error(url: &str, resp: Response) -> Error {
+    let status = resp.status().as_u16();
+    if status == 404 {
+        return Error::NotFound {
+            url: url.to_string(),
+        };
+    }
+    let retry_after = resp
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|s| s.trim().parse::<f64>().ok());
+    let body = resp.text().await.unwrap_or_default();
+    Error::Http {
+        url: url.to_string(),
+        status,
+        body: body.chars().take(300).collect(),
+        retry_after,
+    }
+}
+
+/// A complete HTTP answer.
+#[derive(Debug, Clone)]
+pub struct Answer {
+    pub status: u16,
+    /// Lower-case header names.
+    pub headers: Vec<(String, String)>,
+    pub body: bytes::Bytes,
+}
+
+fn header_pairs(map: &HeaderMap) -> Vec<(String, String)> {
+    map.iter()
+        .filter_map(|(k, v)| Some((k.as_str().to_string(), v.to_str().ok()?.to_string())))
+        .collect()
 }
 
 /// Transport failures and 5xx are worth another try; 4xx (404 included) and content errors

@@ -12,7 +12,9 @@ from pathlib import Path
 import pytest
 
 REAL = Path(
-    os.environ.get("CKV_REAL_FIXTURES", Path(__file__).resolve().parents[2] / "shared/fixtures/real")
+    os.environ.get(
+        "CKV_REAL_FIXTURES", Path(__file__).resolve().parents[2] / "shared/fixtures/real"
+    )
 )
 
 

@@ -5,11 +5,15 @@ from __future__ import annotations
 import random
 
 import pytest
-from conftest import make_zip
 
 import ckv
 
-ROW = b"1672531200000,16541.77,16544.76,16520.00,16527.54,97.5,1672531259999,1612079.5,2319,33.7,557494.7,0\n"
+from conftest import make_zip
+
+ROW = (
+    b"1672531200000,16541.77,16544.76,16520.00,16527.54,97.5,1672531259999,"
+    b"1612079.5,2319,33.7,557494.7,0\n"
+)
 
 
 @pytest.mark.parametrize(
@@ -18,8 +22,12 @@ ROW = b"1672531200000,16541.77,16544.76,16520.00,16527.54,97.5,1672531259999,161
         (ROW + ROW.replace(b"16520.00", b"garbage") + ROW, 2, "garbage"),
         (ROW + b"1672531260000,1,2\n", 2, "12"),
         (b"", None, "no data rows"),
-        (b"open_time,open,high,low,close,volume,close_time,quote_volume,count,"
-         b"taker_buy_volume,taker_buy_quote_volume,ignore\n", None, "no data rows"),
+        (
+            b"open_time,open,high,low,close,volume,close_time,quote_volume,count,"
+            b"taker_buy_volume,taker_buy_quote_volume,ignore\n",
+            None,
+            "no data rows",
+        ),
         (ROW + ROW.replace(b"1672531200000", b"1672531200000000", 1), 2, ""),
         (ROW + b"\xff\xfe\x00garbage\n", 2, ""),
     ],
@@ -38,15 +46,19 @@ def test_parse_errors_are_typed_with_file_and_line(data, line, needle):
 def test_bad_bool_in_aggtrades():
     good = b"1,100.0,0.5,10,11,1767225600039409,True,True\n"
     with pytest.raises(ckv.ParseError, match="(?i)bool|yes"):
-        ckv.parse_bytes(good + good.replace(b"True,True", b"yes,True").replace(b"1,", b"2,", 1),
-                        "aggTrades")
+        ckv.parse_bytes(
+            good + good.replace(b"True,True", b"yes,True").replace(b"1,", b"2,", 1), "aggTrades"
+        )
 
 
 def test_archive_errors_from_files(tmp_path):
     good = make_zip("BTCUSDT-1m-2023-01-01.zip", ROW * 10)
     cases = {
         "truncated.zip": (good[:-40][: len(good) // 2], ckv.ArchiveError),
-        "xml.zip": (b"<?xml version='1.0'?><Error><Code>NoSuchKey</Code></Error>", ckv.ArchiveError),
+        "xml.zip": (
+            b"<?xml version='1.0'?><Error><Code>NoSuchKey</Code></Error>",
+            ckv.ArchiveError,
+        ),
         "empty.zip": (b"", ckv.ArchiveError),
         "csvrows.zip": (make_zip("x.zip", ROW + b"1,2,3\n"), ckv.ParseError),
     }

@@ -7,13 +7,17 @@ import datetime as dt
 
 import pyarrow as pa
 import pytest
-from conftest import checksum_for, make_zip
 
 import ckv
 from ckv.sim import routes_from_dir, serve_routes
 
+from conftest import checksum_for, make_zip
+
 UTC = dt.timezone.utc
-KLINE_ROW = b"1672531200000,16541.77,16544.76,16520.00,16527.54,97.5,1672531259999,1612079.5,2319,33.7,557494.7,0\n"
+KLINE_ROW = (
+    b"1672531200000,16541.77,16544.76,16520.00,16527.54,97.5,1672531259999,"
+    b"1612079.5,2319,33.7,557494.7,0\n"
+)
 
 
 def day_urls(base: str, year: int) -> list[str]:

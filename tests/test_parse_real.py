@@ -15,18 +15,32 @@ UTC = dt.timezone.utc
 TS = pa.timestamp("us", tz="UTC")
 
 KLINES = [
-    ("open_time", TS), ("open", pa.float64()), ("high", pa.float64()), ("low", pa.float64()),
-    ("close", pa.float64()), ("volume", pa.float64()), ("close_time", TS),
-    ("quote_volume", pa.float64()), ("trades", pa.int64()),
-    ("taker_buy_base_volume", pa.float64()), ("taker_buy_quote_volume", pa.float64()),
+    ("open_time", TS),
+    ("open", pa.float64()),
+    ("high", pa.float64()),
+    ("low", pa.float64()),
+    ("close", pa.float64()),
+    ("volume", pa.float64()),
+    ("close_time", TS),
+    ("quote_volume", pa.float64()),
+    ("trades", pa.int64()),
+    ("taker_buy_base_volume", pa.float64()),
+    ("taker_buy_quote_volume", pa.float64()),
 ]
 AGG = [
-    ("agg_trade_id", pa.int64()), ("price", pa.float64()), ("quantity", pa.float64()),
-    ("first_trade_id", pa.int64()), ("last_trade_id", pa.int64()), ("time", TS),
-    ("is_buyer_maker", pa.bool_()), ("is_best_match", pa.bool_()),
+    ("agg_trade_id", pa.int64()),
+    ("price", pa.float64()),
+    ("quantity", pa.float64()),
+    ("first_trade_id", pa.int64()),
+    ("last_trade_id", pa.int64()),
+    ("time", TS),
+    ("is_buyer_maker", pa.bool_()),
+    ("is_best_match", pa.bool_()),
 ]
 FUNDING = [
-    ("time", TS), ("funding_interval_hours", pa.int64()), ("funding_rate", pa.float64()),
+    ("time", TS),
+    ("funding_interval_hours", pa.int64()),
+    ("funding_rate", pa.float64()),
     ("mark_price", pa.float64()),
 ]
 
@@ -75,8 +89,12 @@ def test_fixture_parses_to_known_rows_and_schema(real_dir, rel, dataset, rows, c
 def test_every_real_file_is_covered(real_dir):
     """A new fixture file must get a row-count expectation above (or in the folder tests)."""
     listed = {f[0] for f in FILES}
-    folders = {"spot_klines_btcusdt_1m_2023", "um_klines_btcusdt_1m_2022_03", "checksums",
-               "rest_json"}
+    folders = {
+        "spot_klines_btcusdt_1m_2023",
+        "um_klines_btcusdt_1m_2022_03",
+        "checksums",
+        "rest_json",
+    }
     found = {
         str(p.relative_to(real_dir))
         for p in real_dir.rglob("*")
@@ -100,8 +118,9 @@ def test_microsecond_era_spot_files_are_right_utc_instants(real_dir):
     assert first == dt.datetime(2026, 5, 8, tzinfo=UTC)
     assert t.column("open_time")[23].as_py() == dt.datetime(2026, 5, 8, 23, tzinfo=UTC)
     raw_close = t.column("close_time").cast(pa.int64())
-    assert pc.all(pc.equal(pc.subtract(raw_close, t.column("open_time").cast(pa.int64())),
-                           3_600_000_000 - 1)).as_py()
+    assert pc.all(
+        pc.equal(pc.subtract(raw_close, t.column("open_time").cast(pa.int64())), 3_600_000_000 - 1)
+    ).as_py()
 
 
 @pytest.mark.parametrize(
@@ -155,7 +174,9 @@ def test_coinm_aggtrades_ids_continuous_and_a_removed_row_is_found(real_dir):
     assert kinds == {"id_gap", "trade_id_gap"}
     id_gap = next(g for g in gaps if g["kind"] == "id_gap")
     assert (id_gap["before"], id_gap["after"], id_gap["missing"]) == (
-        ids[k - 1].as_py(), ids[k + 1].as_py(), 1
+        ids[k - 1].as_py(),
+        ids[k + 1].as_py(),
+        1,
     )
     trade_gap = next(g for g in gaps if g["kind"] == "trade_id_gap")
     assert trade_gap["before"] == t.column("last_trade_id")[k - 1].as_py()

@@ -12,6 +12,8 @@ import warnings
 from . import _core
 from .arrow import schema
 from .cache import read_cache, read_cache_metadata, write_cache
+from .client import Client, default_client
+from .config import configure_logging
 from .exceptions import (
     ArchiveError,
     CacheError,
@@ -29,6 +31,28 @@ from .parse import parse_bytes, parse_file
 from .vision import ArchiveResult, archive_url, fetch_archives
 
 __version__: str = _core.__version__
+configure_logging()
+
+
+def get_klines(symbol, interval, start, end, **options):
+    """Klines of ``symbol`` at ``interval`` for ``[start, end)``; see ``Client.get_klines``."""
+    return default_client().get_klines(symbol, interval, start, end, **options)
+
+
+def get_agg_trades(symbol, start, end, **options):
+    """Aggregate trades for ``[start, end)``; see ``Client.get_agg_trades``."""
+    return default_client().get_agg_trades(symbol, start, end, **options)
+
+
+def get_trades(symbol, start, end, **options):
+    """Trades for ``[start, end)``; see ``Client.get_trades``."""
+    return default_client().get_trades(symbol, start, end, **options)
+
+
+def get_funding_rate(symbol, start, end, **options):
+    """Funding rates for ``[start, end)``; see ``Client.get_funding_rate``."""
+    return default_client().get_funding_rate(symbol, start, end, **options)
+
 
 if _core.DEBUG_BUILD:
     warnings.warn(
@@ -44,6 +68,7 @@ __all__ = [
     "CacheError",
     "ChecksumError",
     "CkvError",
+    "Client",
     "DataUnavailableError",
     "GapError",
     "NetworkError",
@@ -54,6 +79,10 @@ __all__ = [
     "archive_url",
     "fetch_archives",
     "find_gaps",
+    "get_agg_trades",
+    "get_funding_rate",
+    "get_klines",
+    "get_trades",
     "parse_bytes",
     "parse_file",
     "read_cache",

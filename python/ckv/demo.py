@@ -90,13 +90,19 @@ def run_demo(days: int = 30) -> None:
         read_s = time.perf_counter() - t0
         assert cached.num_rows == table.num_rows
     mb = sum(r.csv_bytes for r in ok) / 1e6
-    print(f"fetched    {len(ok)} archives, {table.num_rows:,} rows, {mb:.1f} MB of CSV "
-          f"in {fetch_s * 1000:.0f} ms ({len(ok) / fetch_s:,.0f} archives/s), "
-          f"all sha256-verified: {all(r.verified for r in ok)}")
+    print(
+        f"fetched    {len(ok)} archives, {table.num_rows:,} rows, {mb:.1f} MB of CSV "
+        f"in {fetch_s * 1000:.0f} ms ({len(ok) / fetch_s:,.0f} archives/s), "
+        f"all sha256-verified: {all(r.verified for r in ok)}"
+    )
     print(f"not found  {', '.join(missing) or 'none'}")
     print(f"gaps       {gaps.num_rows} found in {gap_s * 1000:.1f} ms:")
     for g in gaps.to_pylist():
-        print(f"           {g['kind']}: {g['missing']} candles missing, "
-              f"[{g['start']:%Y-%m-%d %H:%M}, {g['end']:%Y-%m-%d %H:%M}) UTC")
-    print(f"cache      wrote and memory-mapped {cached.num_rows:,} rows; read in "
-          f"{read_s * 1000:.2f} ms")
+        print(
+            f"           {g['kind']}: {g['missing']} candles missing, "
+            f"[{g['start']:%Y-%m-%d %H:%M}, {g['end']:%Y-%m-%d %H:%M}) UTC"
+        )
+    print(
+        f"cache      wrote and memory-mapped {cached.num_rows:,} rows; read in "
+        f"{read_s * 1000:.2f} ms"
+    )

@@ -12,7 +12,9 @@ from .arrow import to_table
 __all__ = ["parse_bytes", "parse_file"]
 
 
-def parse_file(path: str | os.PathLike[str], dataset: str, *, sha256: str | None = None) -> pa.Table:
+def parse_file(
+    path: str | os.PathLike[str], dataset: str, *, sha256: str | None = None
+) -> pa.Table:
     """Parse a Vision archive (``.zip``) or its CSV member.
 
     ``dataset`` is a Vision dataset name (``klines``, ``markPriceKlines``, ``aggTrades``,

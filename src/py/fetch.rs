@@ -6,13 +6,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyList};
+use pyo3::types::{PyBytes, PyDict, PyList};
 
 use super::arrow::ArrowStream;
 use super::errors::to_py_value;
 use crate::error::Error;
 use crate::fetch::{self, ArchiveRequest, ChecksumPolicy, Outcome};
-use crate::http::{HttpClient, HttpConfig};
+use crate::http::{Answer, HttpClient, HttpConfig};
 use crate::runtime;
 use crate::schema::Dataset;
 
@@ -94,6 +94,45 @@ impl Fetcher {
         Ok(Fetcher { client })
     }
 
+    /// GET many URLs concurrently (REST pages), retrying transport failures and 5xx. Returns,
+    /// in order, `(status, headers, body)` for every answered request (4xx included, so the
+    /// caller can read error codes, `Retry-After` and weight headers) or the exception of a
+    /// request that failed for good.
+    #[pyo3(signature = (urls, headers = None))]
+    fn get_many<'py>(
+        &self,
+        py: Python<'py>,
+        urls: Vec<String>,
+        headers: Option<Vec<(String, String)>>,
+    ) -> PyResult<Bound<'py, PyList>> {
+        let headers = headers.unwrap_or_default();
+        let client = self.client.clone();
+        let answers = super::detach(py, move || {
+            let rt = runtime::get();
+            Ok(rt.block_on(async {
+                let tasks: Vec<_> = urls
+                    .into_iter()
+                    .map(|url| {
+                        let (client, headers) = (client.clone(), headers.clone());
+                        tokio::spawn(async move { client.get_answer(&url, &headers).await })
+                    })
+                    .collect();
+                let mut out = Vec::with_capacity(tasks.len());
+                for t in tasks {
+                    out.push(t.await.unwrap_or_else(|e| {
+                        Err(Error::Invalid(format!("request task failed: {e}")))
+                    }));
+                }
+                out
+            }))
+        })?;
+        let list = PyList::empty(py);
+        for a in answers {
+            list.append(answer_tuple(py, a)?)?;
+        }
+        Ok(list)
+    }
+
     /// Fetch archives concurrently. Returns one dict per URL, in order, with `status`
     /// ("ok" | "not_found" | "error"), `error` (an exception instance or None), `verified`,
     /// `sha256`, `rows`, `compressed_bytes`, `csv_bytes` and `table` (an Arrow stream or None).
@@ -136,6 +175,24 @@ impl Fetcher {
             list.append(outcome_dict(py, url, outcome)?)?;
         }
         Ok(list)
+    }
+}
+
+/// One `get_many` answer for Python: `(status, headers, body)` or the exception.
+fn answer_tuple(py: Python<'_>, answer: crate::Result<Answer>) -> PyResult<Py<PyAny>> {
+    match answer {
+        Ok(a) => {
+            let headers = PyDict::new(py);
+            for (k, v) in a.headers {
+                headers.set_item(k, v)?;
+            }
+            let body = PyBytes::new(py, &a.body);
+            Ok((a.status, headers, body)
+                .into_pyobject(py)?
+                .into_any()
+                .unbind())
+        }
+        Err(e) => Ok(to_py_value(py, e)),
     }
 }
 

@@ -1,0 +1,259 @@
+"""``ckv.Client`` and the module-level getters (DESIGN §2).
+
+Every getter returns a ``pyarrow.Table`` whose schema never depends on where the rows came
+from, for the half-open UTC range ``[start, end)``.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import pyarrow as pa
+
+from . import _core, config
+from .fcp import FIXED_STEP_US, Planner, Request, Stats
+from .progress import ProgressLine
+from .rest import RestClient
+from .store import Store
+from .timeutil import TimeLike, to_us
+from .vision import ArchiveResult, fetch_archives
+
+__all__ = ["Client", "default_client"]
+
+INTERVALS = (*FIXED_STEP_US, "1mo")
+PRICE_DATASET = {
+    "trade": "klines",
+    "mark": "markPriceKlines",
+    "index": "indexPriceKlines",
+    "premium": "premiumIndexKlines",
+}
+MARKETS = ("spot", "um", "cm")
+SOURCES = ("auto", "cache", "vision", "rest")
+ON_GAP = ("warn", "raise", "ignore")
+SYMBOL = re.compile(r"^[A-Z0-9_]{2,30}$")
+
+
+def _choice(name: str, value: str, allowed: Sequence[str]) -> str:
+    if value not in allowed:
+        raise ValueError(f"{name} must be one of {', '.join(allowed)}; got {value!r}")
+    return value
+
+
+class Client:
+    """Holds the cache, one HTTP client (Vision and REST share it) and the settings.
+
+    Arguments default to the ``CKV_*`` environment variables. ``offline=True`` makes every
+    call behave as ``source="cache"``: no socket is ever opened.
+    """
+
+    def __init__(
+        self,
+        cache_dir: str | Path | None = None,
+        vision_url: str | None = None,
+        rest_urls: dict[str, str] | None = None,
+        max_connections: int = 32,
+        offline: bool = False,
+        *,
+        listing_url: str | None = None,
+        retries: int = 5,
+        timeout: float = 30.0,
+    ) -> None:
+        self.cache_dir = Path(cache_dir) if cache_dir else config.default_cache_dir()
+        self.vision_url = (vision_url or config.vision_url()).rstrip("/")
+        self.listing_url = (listing_url or config.listing_url()).rstrip("/")
+        urls = config.rest_urls()
+        urls.update(rest_urls or {})
+        self.rest_urls = urls
+        self.offline = offline
+        self.store = Store(self.cache_dir)
+        self.fetcher = _core.Fetcher(
+            max_connections=max_connections, retries=retries, read_timeout=timeout
+        )
+        self.rest = RestClient(self.fetcher, self.rest_urls)
+        self.last_stats: Stats | None = None
+        self._progress: ProgressLine | None = None
+
+    # -- plumbing used by the planner --------------------------------------------------------
+
+    def now_us(self) -> int:
+        return time.time_ns() // 1000
+
+    def fetch(self, urls: list[str], dataset: str) -> list[ArchiveResult]:
+        if not urls:
+            return []
+        progress = _core.Progress()
+        line = self._progress
+        if line is None:
+            return fetch_archives(urls, dataset, fetcher=self.fetcher, progress=progress)
+        stop = threading.Event()
+        watcher = threading.Thread(target=line.watch, args=(progress, stop), daemon=True)
+        watcher.start()
+        try:
+            return fetch_archives(urls, dataset, fetcher=self.fetcher, progress=progress)
+        finally:
+            stop.set()
+            watcher.join()
+
+    def _run(self, req: Request, progress: bool) -> pa.Table:
+        if self.offline:
+            req.source = "cache"
+        planner = Planner(self, req)
+        self._progress = ProgressLine(f"{req.symbol} {req.dataset}") if progress else None
+        try:
+            return planner.run()
+        finally:
+            self.last_stats = planner.stats
+            if self._progress is not None:
+                self._progress.close()
+            self._progress = None
+
+    def _request(
+        self, market, dataset, symbol, interval, price, start, end, source, on_gap, on_bad_archive
+    ) -> Request:
+        _choice("market", market, MARKETS)
+        _choice("source", source, SOURCES)
+        _choice("on_gap", on_gap, ON_GAP)
+        _choice("on_bad_archive", on_bad_archive, ("rest", "raise"))
+        if not isinstance(symbol, str) or not SYMBOL.match(symbol):
+            raise ValueError(f"symbol must look like BTCUSDT or BTCUSD_PERP, got {symbol!r}")
+        start_us, end_us = to_us(start, "start"), to_us(end, "end")
+        if start_us >= end_us:
+            raise ValueError(f"start must be before end (got start={start!r}, end={end!r})")
+        return Request(
+            market=market,
+            dataset=dataset,
+            symbol=symbol,
+            interval=interval,
+            price=price,
+            start_us=start_us,
+            end_us=end_us,
+            source=source,
+            on_gap=on_gap,
+            on_bad_archive=on_bad_archive,
+        )
+
+    # -- public getters ------------------------------------------------------------------
+
+    def get_klines(
+        self,
+        symbol: str,
+        interval: str,
+        start: TimeLike,
+        end: TimeLike,
+        *,
+        market: str = "spot",
+        price: str = "trade",
+        source: str = "auto",
+        on_gap: str = "warn",
+        progress: bool = False,
+        on_bad_archive: str = "rest",
+    ) -> pa.Table:
+        """Klines of ``symbol`` at ``interval`` with ``open_time`` in ``[start, end)``.
+
+        ``price``: ``trade`` (default), or ``mark`` / ``index`` / ``premium`` on um and cm.
+        Only closed candles are returned. On COIN-M, ``volume`` is contracts and
+        ``quote_volume`` base-asset volume, as Binance publishes them.
+        """
+        if interval == "1M":
+            interval = "1mo"
+        if interval not in INTERVALS:
+            raise ValueError(
+                f"invalid interval {interval!r}; valid intervals are {', '.join(INTERVALS)}"
+            )
+        _choice("price", price, tuple(PRICE_DATASET))
+        if interval == "1s" and market != "spot":
+            raise ValueError("1s klines exist on spot only")
+        if price != "trade" and market == "spot":
+            raise ValueError(f"price={price!r} klines exist on um and cm only")
+        req = self._request(
+            market,
+            PRICE_DATASET[price],
+            symbol,
+            interval,
+            price,
+            start,
+            end,
+            source,
+            on_gap,
+            on_bad_archive,
+        )
+        return self._run(req, progress)
+
+    def get_agg_trades(
+        self,
+        symbol: str,
+        start: TimeLike,
+        end: TimeLike,
+        *,
+        market: str = "spot",
+        source: str = "auto",
+        on_gap: str = "warn",
+        progress: bool = False,
+        on_bad_archive: str = "rest",
+    ) -> pa.Table:
+        """Aggregate trades with ``time`` in ``[start, end)``."""
+        req = self._request(
+            market, "aggTrades", symbol, None, "trade", start, end, source, on_gap, on_bad_archive
+        )
+        return self._run(req, progress)
+
+    def get_trades(
+        self,
+        symbol: str,
+        start: TimeLike,
+        end: TimeLike,
+        *,
+        market: str = "spot",
+        source: str = "auto",
+        on_gap: str = "warn",
+        progress: bool = False,
+        on_bad_archive: str = "rest",
+    ) -> pa.Table:
+        """Individual trades with ``time`` in ``[start, end)``."""
+        req = self._request(
+            market, "trades", symbol, None, "trade", start, end, source, on_gap, on_bad_archive
+        )
+        return self._run(req, progress)
+
+    def get_funding_rate(
+        self,
+        symbol: str,
+        start: TimeLike,
+        end: TimeLike,
+        *,
+        market: str = "um",
+        source: str = "auto",
+        on_gap: str = "warn",
+        progress: bool = False,
+        on_bad_archive: str = "rest",
+    ) -> pa.Table:
+        """Funding rates (um / cm) with ``time`` in ``[start, end)``."""
+        if market == "spot":
+            raise ValueError("funding rates exist on um and cm only")
+        req = self._request(
+            market, "fundingRate", symbol, None, "trade", start, end, source, on_gap, on_bad_archive
+        )
+        return self._run(req, progress)
+
+    @staticmethod
+    def find_gaps(table: pa.Table, interval: str | None = None) -> pa.Table:
+        from .gaps import find_gaps
+
+        return find_gaps(table, interval)
+
+
+_default: Client | None = None
+_default_lock = threading.Lock()
+
+
+def default_client() -> Client:
+    """The client behind ``ckv.get_*``, built from the environment on first use."""
+    global _default
+    with _default_lock:
+        if _default is None:
+            _default = Client()
+        return _default
