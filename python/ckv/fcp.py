@@ -105,6 +105,7 @@ class Planner:
         self.today = day_of(self.now)
         self.daily = daily_partitions(req.dataset, req.interval)
         self.key = KEY[req.family]
+        self.unverified: list[list[int]] = []
         self.time = TIME[req.family]
 
     # -- partitions ------------------------------------------------------------------------
@@ -167,7 +168,7 @@ class Planner:
         if today_table is not None and today_table.num_rows:
             pieces.append(today_table)
         result = self.slice(pieces, r.start_us, end)
-        self.report(known, r.start_us, end)
+        self.report(known + self.unverified, r.start_us, end)
         return result
 
     # -- Vision ----------------------------------------------------------------------------
@@ -237,7 +238,7 @@ class Planner:
                     RuntimeWarning,
                     stacklevel=6,
                 )
-                log.warning("unusable archive %s: %s", url, res.error)
+                log.info("unusable archive %s: %s", url, res.error)
                 leftover += mdays
             elif len(mdays) > 1 and not monthly_only:
                 retry_daily += mdays  # monthly archive not there (yet): daily ones
@@ -345,11 +346,12 @@ class Planner:
         for a, b in windows:
             if any(ka <= a and b <= kb for ka, kb in known):
                 continue
-            rows = None
-            if self.r.source in ("auto", "rest"):
-                self.stats.rest_gap_queries += 1
-                rows = self.rest_fill(a, b)
-            if rows is not None and rows.num_rows:
+            if self.r.source not in ("auto", "rest"):
+                self.unverified.append([a, b])  # REST not allowed: not proven an exchange gap
+                continue
+            self.stats.rest_gap_queries += 1
+            rows = self.rest_fill(a, b)
+            if rows.num_rows:
                 self.stats.sources.add("rest")
                 t = rows.column(self.time)
                 for d in list(new):
@@ -399,26 +401,37 @@ class Planner:
 
     def report(self, known: list[list[int]], start: int, end: int) -> None:
         r = self.r
-        inside = [
-            g
-            for g in known
-            if r.family not in ("klines", "fundingRate") or (g[0] < end and g[1] > start)
-        ]
-        self.stats.exchange_gaps = [tuple(g) for g in inside]
-        if not inside or r.on_gap == "ignore":
+        keyed_by_time = r.family in ("klines", "fundingRate")
+
+        def inside(gaps):
+            return [g for g in gaps if not keyed_by_time or (g[0] < end and g[1] > start)]
+
+        exchange, unverified = inside(known), inside(self.unverified)
+        self.stats.exchange_gaps = [tuple(g) for g in exchange]
+        if not (exchange or unverified) or r.on_gap == "ignore":
             return
-        if r.family in ("klines", "fundingRate"):
-            text = "; ".join(f"[{fmt_us(a)}, {fmt_us(b)}) UTC" for a, b in inside)
-        else:
-            text = "; ".join(f"ids [{a}, {b})" for a, b in inside)
-        message = (
-            f"{r.symbol} {r.dataset} {r.interval or ''}: {len(inside)} exchange gap(s) "
-            f"that neither Vision nor REST can fill: {text}"
-        )
+
+        def text(gaps):
+            if keyed_by_time:
+                return "; ".join(f"[{fmt_us(a)}, {fmt_us(b)}) UTC" for a, b in gaps)
+            return "; ".join(f"ids [{a}, {b})" for a, b in gaps)
+
+        parts = []
+        if exchange:
+            parts.append(
+                f"{len(exchange)} exchange gap(s) that neither Vision nor REST can "
+                f"fill: {text(exchange)}"
+            )
+        if unverified:
+            parts.append(
+                f"{len(unverified)} gap(s) in the archives, not checked with REST "
+                f"(source={r.source!r}): {text(unverified)}"
+            )
+        message = f"{r.symbol} {r.dataset} {r.interval or ''}: " + "; ".join(parts)
         if r.on_gap == "raise":
-            raise GapError(message, gaps=inside)
+            raise GapError(message, gaps=exchange + unverified)
         warnings.warn(message, RuntimeWarning, stacklevel=5)
-        log.warning(message)
+        log.info(message)
 
     # -- cache -----------------------------------------------------------------------------
 
