@@ -123,6 +123,9 @@ impl ArchiveStream {
                 return Ok(());
             };
             self.member = Some(member);
+            if let (Some(size), Some(parser)) = (member.csv_size, self.parser.as_mut()) {
+                parser.size_hint(usize::try_from(size).unwrap_or(usize::MAX));
+            }
             self.stored_left = member.compressed_size.unwrap_or(u64::MAX);
             data = &chunk[header_len.saturating_sub(before)..];
             self.head = Vec::new();

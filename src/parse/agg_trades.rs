@@ -9,9 +9,7 @@ use arrow_array::RecordBatch;
 use arrow_schema::DataType;
 
 use super::columns::{batch, bool_array, f64_array, i64_array, null_array, ts_array, Bits};
-use super::row::{
-    bool_at, comma, err, f64_sep, i64_sep, row_end, Kind, RowError, RowSink, TimeState,
-};
+use super::row::{bool_at, err, f64_sep, i64_sep, row_end, Kind, RowError, RowSink, TimeState};
 use crate::error::Result;
 use crate::schema::Dataset;
 
@@ -49,8 +47,7 @@ impl RowSink for AggTrades {
         let (quantity, p) = f64_sep(b, p, 2)?;
         let (first_id, p) = i64_sep(b, p, 3)?;
         let (last_id, p) = i64_sep(b, p, 4)?;
-        let (time, p) = t.field(b, p, 5)?;
-        let p = comma(b, p, 5)?;
+        let (time, p) = t.field_sep(b, p, 5)?;
         let (maker, p) = bool_at(b, p, 6)?;
         let (best, p) = if b.get(p) == Some(&b',') {
             let (best, p) = bool_at(b, p + 1, 7)?;
@@ -110,7 +107,7 @@ impl RowSink for AggTrades {
     fn finish(self) -> Result<RecordBatch> {
         let n = self.id.len();
         let best = if self.cols == 8 {
-            bool_array(self.best_match.0)
+            bool_array(self.best_match)
         } else {
             null_array(&DataType::Boolean, n)
         };
@@ -123,7 +120,7 @@ impl RowSink for AggTrades {
                 i64_array(self.first_id),
                 i64_array(self.last_id),
                 ts_array(self.time),
-                bool_array(self.buyer_maker.0),
+                bool_array(self.buyer_maker),
                 best,
             ],
         )

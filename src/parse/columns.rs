@@ -11,7 +11,7 @@ use arrow_array::{
     new_null_array, ArrayRef, BooleanArray, Float64Array, Int64Array, RecordBatch,
     TimestampMicrosecondArray,
 };
-use arrow_buffer::{BooleanBufferBuilder, ScalarBuffer};
+use arrow_buffer::{BooleanBuffer, Buffer, ScalarBuffer};
 use arrow_schema::{DataType, SchemaRef};
 
 use crate::error::Result;
@@ -32,7 +32,7 @@ pub(crate) fn i64_array(values: Vec<i64>) -> ArrayRef {
 }
 
 /// A non-null boolean array from bit-packed values.
-pub(crate) fn bool_array(mut bits: BooleanBufferBuilder) -> ArrayRef {
+pub(crate) fn bool_array(bits: Bits) -> ArrayRef {
     Arc::new(BooleanArray::new(bits.finish(), None))
 }
 
@@ -46,31 +46,44 @@ pub(crate) fn batch(schema: SchemaRef, columns: Vec<ArrayRef>) -> Result<RecordB
     Ok(RecordBatch::try_new(schema, columns)?)
 }
 
-/// Booleans packed eight to a byte as they are parsed.
-#[derive(Debug)]
-pub(crate) struct Bits(pub BooleanBufferBuilder);
-
-impl Default for Bits {
-    fn default() -> Self {
-        Bits(BooleanBufferBuilder::new(0))
-    }
+/// Booleans bit-packed as they are parsed, 64 to a word, without a branch on the value.
+#[derive(Debug, Default)]
+pub(crate) struct Bits {
+    words: Vec<u64>,
+    /// The word being filled and how many of its bits are used.
+    word: u64,
+    used: u32,
 }
 
 impl Bits {
     /// Append one value.
     #[inline(always)]
     pub fn push(&mut self, v: bool) {
-        self.0.append(v);
+        self.word |= (v as u64) << self.used;
+        self.used += 1;
+        if self.used == 64 {
+            self.words.push(self.word.to_le());
+            (self.word, self.used) = (0, 0);
+        }
     }
 
     /// Make room for `additional` more values.
     pub fn reserve(&mut self, additional: usize) {
-        self.0.reserve(additional);
+        self.words.reserve(additional / 64 + 1);
     }
 
     /// Number of values.
     pub fn len(&self) -> usize {
-        self.0.len()
+        self.words.len() * 64 + self.used as usize
+    }
+
+    /// The packed values, in Arrow's LSB-first bit order (no copy of the full words).
+    pub fn finish(mut self) -> BooleanBuffer {
+        let len = self.len();
+        if self.used > 0 {
+            self.words.push(self.word.to_le());
+        }
+        BooleanBuffer::new(Buffer::from_vec(self.words), 0, len)
     }
 }
 
@@ -87,14 +100,15 @@ mod tests {
         assert_eq!(ts.null_count(), 0);
         assert_eq!(f64_array(vec![1.5]).data_type(), &DataType::Float64);
         assert_eq!(i64_array(vec![7]).data_type(), &DataType::Int64);
+        let want: Vec<bool> = (0..130).map(|i| i % 3 == 0 || i == 64).collect();
         let mut b = Bits::default();
-        for i in 0..100 {
-            b.push(i % 3 == 0);
+        for &v in &want {
+            b.push(v);
         }
-        assert_eq!(b.len(), 100);
-        let arr = bool_array(b.0);
+        assert_eq!(b.len(), 130);
+        let arr = bool_array(b);
         let arr = arr.as_any().downcast_ref::<BooleanArray>().unwrap();
-        assert!(arr.value(99) && !arr.value(98));
+        assert_eq!(arr.iter().map(Option::unwrap).collect::<Vec<_>>(), want);
         let n = null_array(&DataType::Boolean, 5);
         assert_eq!((n.len(), n.null_count()), (5, 5));
     }

@@ -9,7 +9,7 @@ use arrow_array::RecordBatch;
 use arrow_schema::DataType;
 
 use super::columns::{batch, f64_array, i64_array, null_array, ts_array};
-use super::row::{comma, f64_at, i64_sep, row_end, RowError, RowSink, TimeState};
+use super::row::{f64_at, i64_sep, row_end, RowError, RowSink, TimeState};
 use crate::error::Result;
 use crate::schema::Dataset;
 
@@ -26,8 +26,7 @@ pub(crate) struct Funding {
 impl RowSink for Funding {
     #[inline(always)]
     fn parse_row(&mut self, b: &[u8], p: usize, t: &mut TimeState) -> Result<usize, RowError> {
-        let (time, p) = t.field(b, p, 0)?;
-        let p = comma(b, p, 0)?;
+        let (time, p) = t.field_sep(b, p, 0)?;
         let (hours, p) = i64_sep(b, p, 1)?;
         let (rate, p) = f64_at(b, p, 2)?;
         let p = row_end(b, p, 2)?;

@@ -9,7 +9,7 @@ use arrow_array::RecordBatch;
 
 use super::columns::{batch, f64_array, i64_array, ts_array};
 use super::number::is_field_end;
-use super::row::{comma, f64_sep, i64_sep, row_end, RowError, RowSink, TimeState};
+use super::row::{f64_sep, i64_sep, row_end, RowError, RowSink, TimeState};
 use crate::error::Result;
 use crate::schema::Dataset;
 
@@ -47,20 +47,21 @@ pub(crate) struct Klines {
 impl RowSink for Klines {
     #[inline(always)]
     fn parse_row(&mut self, b: &[u8], p: usize, t: &mut TimeState) -> Result<usize, RowError> {
-        let (open_time, p) = t.field(b, p, 0)?;
-        let p = comma(b, p, 0)?;
+        let (open_time, p) = t.field_sep(b, p, 0)?;
         let (open, p) = f64_sep(b, p, 1)?;
         let (high, p) = f64_sep(b, p, 2)?;
         let (low, p) = f64_sep(b, p, 3)?;
         let (close, p) = f64_sep(b, p, 4)?;
         let (volume, p) = f64_sep(b, p, 5)?;
-        let (close_time, p) = t.field(b, p, 6)?;
-        let p = comma(b, p, 6)?;
+        let (close_time, p) = t.field_sep(b, p, 6)?;
         let (quote_volume, p) = f64_sep(b, p, 7)?;
         let (trades, p) = i64_sep(b, p, 8)?;
         let (taker_base, p) = f64_sep(b, p, 9)?;
         let (taker_quote, mut p) = f64_sep(b, p, 10)?;
         // `ignore`: any single field (Binance writes "0").
+        if b.get(p) == Some(&b'0') {
+            p += 1;
+        }
         while !is_field_end(b.get(p)) {
             p += 1;
         }

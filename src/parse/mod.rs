@@ -12,9 +12,12 @@
 
 mod agg_trades;
 mod columns;
+mod driver;
+mod float;
 mod funding;
 mod klines;
 mod number;
+mod reason;
 mod row;
 mod swar;
 #[cfg(test)]
@@ -23,9 +26,9 @@ mod trades;
 
 use arrow_array::RecordBatch;
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::schema::Dataset;
-use row::{describe, Failure, RowSink, TimeState};
+use driver::Driver;
 
 /// Incremental CSV → Arrow parser for one file.
 pub struct CsvParser {
@@ -69,9 +72,17 @@ impl CsvParser {
         each!(&mut self.inner, d => d.feed(chunk))
     }
 
+    /// Optional: the file's total size in bytes (e.g. the uncompressed size in the zip's local
+    /// header), so that streamed chunks fill columns allocated once instead of regrown.
+    pub fn size_hint(&mut self, total_bytes: usize) {
+        // Capped: a forged header must not make us reserve absurd amounts of memory.
+        let total_bytes = total_bytes.min(MAX_SIZE_HINT);
+        each!(&mut self.inner, d => d.set_size_hint(total_bytes))
+    }
+
     /// Rows parsed so far.
     pub fn rows(&self) -> usize {
-        each!(&self.inner, d => d.sink.len())
+        each!(&self.inner, d => d.rows())
     }
 
     /// Parse the unterminated last line, if any, and build the batch.
@@ -80,129 +91,14 @@ impl CsvParser {
     }
 }
 
+/// Largest `size_hint` honoured (larger hints are clipped): about 4 GiB of CSV.
+const MAX_SIZE_HINT: usize = u32::MAX as usize;
+
 /// Parse a whole file held in memory.
 pub fn parse_bytes(dataset: Dataset, file_name: &str, data: &[u8]) -> Result<RecordBatch> {
     let mut p = CsvParser::new(dataset, file_name);
     p.feed(data)?;
     p.finish()
-}
-
-/// Line splitting, header sniffing and line counting around one row parser.
-struct Driver<S> {
-    sink: S,
-    file: String,
-    time: TimeState,
-    /// The partial last line of the previous chunk.
-    carry: Vec<u8>,
-    /// Physical lines consumed so far (header and blank lines included).
-    lines: u64,
-    /// Whether the first non-blank line (the header candidate) has been seen.
-    started: bool,
-}
-
-impl<S: RowSink + Default> Driver<S> {
-    fn new(file: &str) -> Self {
-        Driver {
-            sink: S::default(),
-            file: file.to_string(),
-            time: TimeState::default(),
-            carry: Vec::new(),
-            lines: 0,
-            started: false,
-        }
-    }
-
-    fn feed(&mut self, chunk: &[u8]) -> Result<()> {
-        let mut rest = chunk;
-        if !self.carry.is_empty() {
-            // Complete the carried line with the head of this chunk, parse it on its own.
-            let Some(nl) = rest.iter().position(|&c| c == b'\n') else {
-                self.carry.extend_from_slice(rest);
-                return Ok(());
-            };
-            let (head, tail) = rest.split_at(nl + 1);
-            self.carry.extend_from_slice(head);
-            let line = std::mem::take(&mut self.carry);
-            let res = self.run(&line);
-            self.carry = line;
-            self.carry.clear();
-            res?;
-            rest = tail;
-        }
-        match rest.iter().rposition(|&c| c == b'\n') {
-            Some(nl) => {
-                let (body, tail) = rest.split_at(nl + 1);
-                self.run(body)?;
-                self.carry.extend_from_slice(tail);
-            }
-            None => self.carry.extend_from_slice(rest),
-        }
-        Ok(())
-    }
-
-    fn finish(mut self) -> Result<RecordBatch> {
-        if !self.carry.is_empty() {
-            let line = std::mem::take(&mut self.carry);
-            self.run(&line)?;
-        }
-        if self.sink.len() == 0 {
-            return Err(Error::parse(&self.file, self.lines, "no data rows"));
-        }
-        self.sink.finish()
-    }
-
-    /// Parse every line of `buf`, whose lines are all complete except possibly a final
-    /// unterminated one at the end of the file.
-    fn run(&mut self, buf: &[u8]) -> Result<()> {
-        let mut pos = 0;
-        let mut reserve_pending = true;
-        while let Some(&first) = buf.get(pos) {
-            if first == b'\n' || (first == b'\r' && matches!(buf.get(pos + 1), None | Some(b'\n')))
-            {
-                pos = skip_line(buf, pos);
-                self.lines += 1;
-                continue;
-            }
-            if !self.started {
-                self.started = true;
-                if buf.get(pos..pos + 3) == Some(&b"\xEF\xBB\xBF"[..]) {
-                    pos += 3; // UTF-8 byte order mark
-                }
-                if !buf.get(pos).is_some_and(u8::is_ascii_digit) {
-                    pos = skip_line(buf, pos); // header
-                    self.lines += 1;
-                    continue;
-                }
-            }
-            match self.sink.parse_row(buf, pos, &mut self.time) {
-                Ok(next) => {
-                    if reserve_pending {
-                        reserve_pending = false;
-                        // Size the columns from this row's length: one allocation per chunk.
-                        let row_len = (next - pos).max(1);
-                        let est = (buf.len() - next) / row_len;
-                        self.sink.reserve(est + est / 8 + 8);
-                    }
-                    pos = next;
-                }
-                Err(e) => match describe(&self.sink, &self.time, buf, pos, e) {
-                    Failure::Blank(next) => pos = next,
-                    Failure::Reason(r) => return Err(Error::parse(&self.file, self.lines + 1, r)),
-                },
-            }
-            self.lines += 1;
-        }
-        Ok(())
-    }
-}
-
-/// Position just past the `\n` ending the line at `pos` (or the end of `buf`).
-fn skip_line(buf: &[u8], pos: usize) -> usize {
-    let rest = buf.get(pos..).unwrap_or(&[]);
-    pos + rest
-        .iter()
-        .position(|&c| c == b'\n')
-        .map_or(rest.len(), |i| i + 1)
 }
 
 #[cfg(test)]
@@ -279,6 +175,22 @@ mod tests {
                 parse_bytes(dataset, "blank.csv", &blank_tail).unwrap(),
                 whole
             );
+        }
+    }
+
+    #[test]
+    fn size_hint_changes_nothing_but_allocation() {
+        let Some(files) = fixtures() else { return };
+        for (dataset, data) in files {
+            let whole = parse_bytes(dataset, "whole.csv", &data).unwrap();
+            for hint in [0, 10, data.len(), usize::MAX] {
+                let mut p = CsvParser::new(dataset, "hinted.csv");
+                p.size_hint(hint);
+                for c in data.chunks(1000) {
+                    p.feed(c).unwrap();
+                }
+                assert_eq!(p.finish().unwrap(), whole);
+            }
         }
     }
 

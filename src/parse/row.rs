@@ -1,15 +1,14 @@
 //! What every per-dataset row parser shares: the `RowSink` trait the driver calls once per
-//! line, the compact `RowError` the hot path returns, per-file time-unit detection, the
-//! separator/terminator helpers, and the (cold) code that turns a `RowError` into a readable
-//! reason naming the column and the text found.
+//! line, the compact `RowError` the hot path returns, per-file time-unit detection, and the
+//! field/separator/terminator helpers (`reason` turns a `RowError` into readable text).
 //!
 //! Guarantees: a sink either appends a whole row or nothing; time fields are converted to
-//! microseconds exactly and a file never mixes units; error descriptions never panic on any
-//! bytes (lossy UTF-8, truncated to a short excerpt).
+//! microseconds exactly and a file never mixes units.
 
 use arrow_array::RecordBatch;
 
-use super::number::{parse_bool, parse_f64, parse_i64, parse_time_digits};
+use super::float::{f64_comma, parse_f64};
+use super::number::{digits_comma, parse_bool, parse_i64, parse_time_digits};
 use crate::error::Result;
 
 /// What went wrong in a field, without the text (the cold path recovers that from the line).
@@ -75,7 +74,6 @@ pub(crate) struct TimeState {
 
 impl TimeState {
     /// Parse a time field at `pos` (column `col`), returning µs and the field end.
-    #[inline(always)]
     pub fn field(&mut self, buf: &[u8], pos: usize, col: u8) -> Result<(i64, usize), RowError> {
         let Some((raw, digits, end)) = parse_time_digits(buf, pos) else {
             return Err(err(col, Kind::Time));
@@ -84,6 +82,29 @@ impl TimeState {
             self.first_or_mismatch(digits, col)?;
         }
         Ok((raw * self.scale, end))
+    }
+
+    /// A time field followed by `,`: µs and the position after the comma.
+    #[inline(always)]
+    pub fn field_sep(&mut self, buf: &[u8], pos: usize, col: u8) -> Result<(i64, usize), RowError> {
+        match digits_comma(buf, pos) {
+            // At most 16 digits: fits i64; a 13-digit ms value times 1000 too.
+            Some((raw, digits, next)) if digits == self.digits => {
+                Ok((raw as i64 * self.scale, next))
+            }
+            _ => self.field_sep_slow(buf, pos, col),
+        }
+    }
+
+    #[inline(never)]
+    fn field_sep_slow(
+        &mut self,
+        buf: &[u8],
+        pos: usize,
+        col: u8,
+    ) -> Result<(i64, usize), RowError> {
+        let (v, end) = self.field(buf, pos, col)?;
+        Ok((v, comma(buf, end, col)?))
     }
 
     #[cold]
@@ -134,9 +155,17 @@ pub(crate) fn row_end(buf: &[u8], pos: usize, col: u8) -> Result<usize, RowError
     }
 }
 
-/// A float field followed by `,`.
+/// A float field followed by `,`: the value and the position after the comma.
 #[inline(always)]
 pub(crate) fn f64_sep(buf: &[u8], pos: usize, col: u8) -> Result<(f64, usize), RowError> {
+    match f64_comma(buf, pos) {
+        Some(r) => Ok(r),
+        None => f64_sep_slow(buf, pos, col),
+    }
+}
+
+#[inline(never)]
+fn f64_sep_slow(buf: &[u8], pos: usize, col: u8) -> Result<(f64, usize), RowError> {
     match parse_f64(buf, pos) {
         Some((v, end)) => Ok((v, comma(buf, end, col)?)),
         None => Err(err(col, Kind::Float)),
@@ -149,9 +178,18 @@ pub(crate) fn f64_at(buf: &[u8], pos: usize, col: u8) -> Result<(f64, usize), Ro
     parse_f64(buf, pos).ok_or(err(col, Kind::Float))
 }
 
-/// An integer field followed by `,`.
+/// An integer field followed by `,`: the value and the position after the comma.
 #[inline(always)]
 pub(crate) fn i64_sep(buf: &[u8], pos: usize, col: u8) -> Result<(i64, usize), RowError> {
+    match digits_comma(buf, pos) {
+        // At most 16 digits: fits i64.
+        Some((v, _, next)) => Ok((v as i64, next)),
+        None => i64_sep_slow(buf, pos, col),
+    }
+}
+
+#[inline(never)]
+fn i64_sep_slow(buf: &[u8], pos: usize, col: u8) -> Result<(i64, usize), RowError> {
     match parse_i64(buf, pos) {
         Some((v, end)) => Ok((v, comma(buf, end, col)?)),
         None => Err(err(col, Kind::Int)),
@@ -162,79 +200,6 @@ pub(crate) fn i64_sep(buf: &[u8], pos: usize, col: u8) -> Result<(i64, usize), R
 #[inline(always)]
 pub(crate) fn bool_at(buf: &[u8], pos: usize, col: u8) -> Result<(bool, usize), RowError> {
     parse_bool(buf, pos).ok_or(err(col, Kind::Bool))
-}
-
-/// Result of examining a line that failed to parse.
-pub(crate) enum Failure {
-    /// The line is only whitespace: treat it as blank and continue at this position.
-    Blank(usize),
-    /// A real error, with the reason text.
-    Reason(String),
-}
-
-/// Explain why the line starting at `pos` failed with `e`: a column-count mismatch first,
-/// otherwise the column, its name and an excerpt of the text found.
-#[cold]
-#[inline(never)]
-pub(crate) fn describe<S: RowSink>(
-    sink: &S,
-    time: &TimeState,
-    buf: &[u8],
-    pos: usize,
-    e: RowError,
-) -> Failure {
-    let rest = buf.get(pos..).unwrap_or(&[]);
-    let nl = rest.iter().position(|&c| c == b'\n');
-    let mut line = nl.map_or(rest, |i| &rest[..i]);
-    if line.iter().all(|c| c.is_ascii_whitespace()) {
-        return Failure::Blank(pos + nl.map_or(rest.len(), |i| i + 1));
-    }
-    if let [head @ .., b'\r'] = line {
-        line = head;
-    }
-    let found = line.iter().filter(|&&c| c == b',').count() + 1;
-    let (min, max) = sink.column_counts();
-    if found < min || found > max {
-        let expected = if min == max {
-            format!("{min}")
-        } else {
-            format!("{min} or {max}")
-        };
-        return Failure::Reason(format!("expected {expected} columns, found {found}"));
-    }
-    let col = e.col as usize;
-    let field = line.split(|&c| c == b',').nth(col).unwrap_or(&[]);
-    let text = excerpt(field);
-    let what = match e.kind {
-        Kind::Float => format!("invalid number {text}"),
-        Kind::Int => format!("invalid integer {text} (digits only, must fit in 64 bits)"),
-        Kind::Bool => format!("invalid boolean {text} (expected True/False or true/false)"),
-        Kind::Time => format!("invalid timestamp {text} (expected 1 to 18 digits)"),
-        Kind::TimeUnit => format!(
-            "timestamp {text} has {} digits but this file's first timestamp has {} ({}); \
-             a file never mixes time units",
-            field.len(),
-            time.digits,
-            time.unit_name()
-        ),
-        Kind::Columns | Kind::Value => format!("unexpected value {text}"),
-    };
-    Failure::Reason(format!(
-        "column {} ({}): {what}",
-        col + 1,
-        sink.column_name(col)
-    ))
-}
-
-/// The field as a quoted, lossily decoded excerpt of at most 40 characters.
-fn excerpt(field: &[u8]) -> String {
-    let s = String::from_utf8_lossy(field);
-    if s.chars().count() > 40 {
-        let cut: String = s.chars().take(40).collect();
-        format!("{cut:?}…")
-    } else {
-        format!("{s:?}")
-    }
 }
 
 #[cfg(test)]
@@ -278,12 +243,5 @@ mod tests {
         assert_eq!(row_end(b",", 0, 2), Err(err(2, Kind::Columns)));
         assert_eq!(row_end(b"\rx", 0, 2), Err(err(2, Kind::Value)));
         assert_eq!(comma(b"1", 0, 1), Err(err(1, Kind::Columns)));
-    }
-
-    #[test]
-    fn excerpts_are_short_and_lossy() {
-        assert_eq!(excerpt(b"abc"), "\"abc\"");
-        assert_eq!(excerpt(b"\xff"), "\"\u{fffd}\"");
-        assert!(excerpt(&[b'9'; 1000]).chars().count() < 50);
     }
 }

@@ -43,11 +43,11 @@ fn load8_tail(buf: &[u8], pos: usize) -> u64 {
 /// Number of leading (lowest-addressed) bytes of `w` that are ASCII digits, `0..=8`.
 #[inline(always)]
 pub(crate) fn digit_prefix_len(w: u64) -> usize {
-    // y = byte ^ '0' is < 10 exactly for the digits '0'..='9'.
-    let y = w ^ 0x3030_3030_3030_3030;
-    // High bit of each byte set when that byte of y is >= 10 (or has its own high bit set).
-    let non_digit =
-        (((y & 0x7f7f_7f7f_7f7f_7f7f) + 0x7676_7676_7676_7676) | y) & 0x8080_8080_8080_8080;
+    // t = byte ^ '0' is < 10 exactly for the digits '0'..='9'; t + 0x76 sets a byte's high bit
+    // when t >= 10, and `| t` when t's own high bit is set. Adding may carry into the next byte,
+    // but only out of a non-digit, so the lowest flagged byte is always the first non-digit.
+    let t = w ^ 0x3030_3030_3030_3030;
+    let non_digit = (t.wrapping_add(0x7676_7676_7676_7676) | t) & 0x8080_8080_8080_8080;
     (non_digit.trailing_zeros() / 8) as usize
 }
 
@@ -55,23 +55,24 @@ pub(crate) fn digit_prefix_len(w: u64) -> usize {
 /// count as leading zeros, so `parse8(w << 8 * (8 - n))` reads the first `n` digits of `w`.
 #[inline(always)]
 pub(crate) fn parse8(w: u64) -> u64 {
-    let v = w & 0x0f0f_0f0f_0f0f_0f0f;
-    // Pairs of digits into 16-bit lanes, then quads into 32-bit lanes, then all eight.
-    let v = (v.wrapping_mul(10).wrapping_add(v >> 8)) & 0x00ff_00ff_00ff_00ff;
-    let v = (v.wrapping_mul(100).wrapping_add(v >> 16)) & 0x0000_ffff_0000_ffff;
-    (v.wrapping_mul(10_000).wrapping_add(v >> 32)) & 0xffff_ffff
+    // Pairs of digits into 16-bit lanes (10a + b), then quads into 32-bit lanes, then all
+    // eight: each multiply adds a lane, scaled, to its upper neighbour.
+    let v = (w & 0x0f0f_0f0f_0f0f_0f0f).wrapping_mul(10 << 8 | 1) >> 8;
+    let v = (v & 0x00ff_00ff_00ff_00ff).wrapping_mul(100 << 16 | 1) >> 16;
+    (v & 0x0000_ffff_0000_ffff).wrapping_mul(10_000 << 32 | 1) >> 32
 }
 
-/// Value of the first `n` (`0..=8`) digits of `w`.
+/// Value of the first `n` (`0..=7`) digits of `w`.
 #[inline(always)]
 pub(crate) fn prefix_value(w: u64, n: usize) -> u64 {
-    parse8(w.checked_shl(64 - 8 * n as u32).unwrap_or(0))
+    // Shift the other 8 - n bytes out; two shifts keep each count below 64, also for n = 0.
+    parse8((w << (63 - 8 * (n as u32 & 7))) << 1)
 }
 
-/// Byte `i` (`0..=7`) of `w`; `8` gives 0.
+/// Byte `i` (`0..=7`) of `w`.
 #[inline(always)]
 pub(crate) fn byte_of(w: u64, i: usize) -> u8 {
-    w.checked_shr(8 * i as u32).unwrap_or(0) as u8
+    w.wrapping_shr(8 * i as u32) as u8
 }
 
 /// A run of 1 to 16 digits at `pos`, read with at most three word loads: returns the value,
@@ -145,6 +146,27 @@ mod tests {
                     "byte {b:#x} at {pos}"
                 );
             }
+        }
+    }
+
+    #[test]
+    fn digit_prefix_matches_naive_on_random_words() {
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        for _ in 0..200_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            // Mostly digits, with some separators and arbitrary bytes.
+            let a: [u8; 8] = std::array::from_fn(|i| match (x >> (8 * i)) as u8 % 8 {
+                0 => (x >> (4 * i)) as u8,
+                1 => b",.\n\r-e\xff\x00"[(x >> (3 * i)) as usize % 8],
+                d => b'0' + d + (i as u8 % 3),
+            });
+            assert_eq!(
+                digit_prefix_len(u64::from_le_bytes(a)),
+                naive_prefix(&a),
+                "{a:?}"
+            );
         }
     }
 

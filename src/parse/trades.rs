@@ -8,9 +8,7 @@ use arrow_array::RecordBatch;
 use arrow_schema::DataType;
 
 use super::columns::{batch, bool_array, f64_array, i64_array, null_array, ts_array, Bits};
-use super::row::{
-    bool_at, comma, err, f64_sep, i64_sep, row_end, Kind, RowError, RowSink, TimeState,
-};
+use super::row::{bool_at, err, f64_sep, i64_sep, row_end, Kind, RowError, RowSink, TimeState};
 use crate::error::Result;
 use crate::schema::Dataset;
 
@@ -45,8 +43,7 @@ impl RowSink for Trades {
         let (price, p) = f64_sep(b, p, 1)?;
         let (quantity, p) = f64_sep(b, p, 2)?;
         let (quote_quantity, p) = f64_sep(b, p, 3)?;
-        let (time, p) = t.field(b, p, 4)?;
-        let p = comma(b, p, 4)?;
+        let (time, p) = t.field_sep(b, p, 4)?;
         let (maker, p) = bool_at(b, p, 5)?;
         let (best, p) = if b.get(p) == Some(&b',') {
             let (best, p) = bool_at(b, p + 1, 6)?;
@@ -104,7 +101,7 @@ impl RowSink for Trades {
     fn finish(self) -> Result<RecordBatch> {
         let n = self.id.len();
         let best = if self.cols == 7 {
-            bool_array(self.best_match.0)
+            bool_array(self.best_match)
         } else {
             null_array(&DataType::Boolean, n)
         };
@@ -116,7 +113,7 @@ impl RowSink for Trades {
                 f64_array(self.quantity),
                 f64_array(self.quote_quantity),
                 ts_array(self.time),
-                bool_array(self.buyer_maker.0),
+                bool_array(self.buyer_maker),
                 best,
             ],
         )

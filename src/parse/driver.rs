@@ -1,0 +1,216 @@
+//! The per-file driver around one row parser: splits chunks into lines (carrying a partial
+//! last line over to the next chunk), sniffs the optional header on the first line, skips
+//! blank lines, counts physical lines for error messages and sizes the column vectors.
+//!
+//! Guarantees: lines are handed to the row parser whole and in order, whatever the chunking;
+//! only a chunk's partial last line is copied; a row error becomes `Error::Parse` with the
+//! 1-based line number; a file without data rows is an error.
+
+use arrow_array::RecordBatch;
+
+use super::reason::{describe, Failure};
+use super::row::{RowSink, TimeState};
+use crate::error::{Error, Result};
+
+/// Longest line buffered across chunks.
+const MAX_LINE: usize = 1 << 20;
+
+/// Line splitting, header sniffing and line counting around one row parser.
+pub(crate) struct Driver<S> {
+    sink: S,
+    file: String,
+    time: TimeState,
+    /// The partial last line of the previous chunk.
+    carry: Vec<u8>,
+    /// Physical lines consumed so far (header and blank lines included).
+    lines: u64,
+    /// Whether the first non-blank line (the header candidate) has been seen.
+    started: bool,
+    /// Expected total bytes of the file (0 if unknown) and bytes handed to `run` so far.
+    size_hint: usize,
+    consumed: usize,
+}
+
+impl<S: RowSink + Default> Driver<S> {
+    /// A driver for one file; `file` names it in errors.
+    pub fn new(file: &str) -> Self {
+        Driver {
+            sink: S::default(),
+            file: file.to_string(),
+            time: TimeState::default(),
+            carry: Vec::new(),
+            lines: 0,
+            started: false,
+            size_hint: 0,
+            consumed: 0,
+        }
+    }
+
+    /// Rows parsed so far.
+    pub fn rows(&self) -> usize {
+        self.sink.len()
+    }
+
+    /// Expected total size of the file in bytes, used to size the columns once.
+    pub fn set_size_hint(&mut self, total_bytes: usize) {
+        self.size_hint = total_bytes;
+    }
+
+    /// Parse the complete lines of `chunk`, keeping its unterminated tail for the next call.
+    pub fn feed(&mut self, chunk: &[u8]) -> Result<()> {
+        let mut rest = chunk;
+        if !self.carry.is_empty() {
+            // Complete the carried line with the head of this chunk, parse it on its own.
+            let Some(nl) = rest.iter().position(|&c| c == b'\n') else {
+                return self.keep(rest);
+            };
+            let (head, tail) = rest.split_at(nl + 1);
+            self.carry.extend_from_slice(head);
+            let line = std::mem::take(&mut self.carry);
+            let res = self.run(&line);
+            self.carry = line;
+            self.carry.clear();
+            res?;
+            rest = tail;
+        }
+        match rest.iter().rposition(|&c| c == b'\n') {
+            Some(nl) => {
+                let (body, tail) = rest.split_at(nl + 1);
+                self.run(body)?;
+                self.keep(tail)
+            }
+            None => self.keep(rest),
+        }
+    }
+
+    /// Carry an unterminated line over to the next chunk; refuse to buffer absurdly long ones
+    /// (a Binance line is under 200 bytes).
+    fn keep(&mut self, part: &[u8]) -> Result<()> {
+        self.carry.extend_from_slice(part);
+        if self.carry.len() > MAX_LINE {
+            let reason = format!("line longer than {MAX_LINE} bytes");
+            return Err(Error::parse(&self.file, self.lines + 1, reason));
+        }
+        Ok(())
+    }
+
+    /// Parse the carried last line, if any, and build the batch.
+    pub fn finish(mut self) -> Result<RecordBatch> {
+        if !self.carry.is_empty() {
+            let line = std::mem::take(&mut self.carry);
+            self.run(&line)?;
+        }
+        if self.sink.len() == 0 {
+            return Err(Error::parse(&self.file, self.lines, "no data rows"));
+        }
+        self.sink.finish()
+    }
+
+    /// Parse every line of `buf`, whose lines are all complete except possibly a final
+    /// unterminated one at the end of the file.
+    fn run(&mut self, buf: &[u8]) -> Result<()> {
+        let mut pos = 0;
+        let mut reserve_pending = true;
+        while let Some(&first) = buf.get(pos) {
+            if first == b'\n' || (first == b'\r' && matches!(buf.get(pos + 1), None | Some(b'\n')))
+            {
+                pos = skip_line(buf, pos);
+                self.lines += 1;
+                continue;
+            }
+            if !self.started {
+                self.started = true;
+                if buf.get(pos..pos + 3) == Some(&b"\xEF\xBB\xBF"[..]) {
+                    pos += 3; // UTF-8 byte order mark
+                }
+                if !buf.get(pos).is_some_and(u8::is_ascii_digit) {
+                    pos = skip_line(buf, pos); // header
+                    self.lines += 1;
+                    continue;
+                }
+            }
+            match self.sink.parse_row(buf, pos, &mut self.time) {
+                Ok(next) => {
+                    if reserve_pending {
+                        reserve_pending = false;
+                        // Size the columns from this row's length: for the rest of the
+                        // file on the first row when its size is known (one allocation per
+                        // file), otherwise for the rest of this buffer.
+                        let row_len = (next - pos).max(1);
+                        let mut left = buf.len() - next;
+                        if self.sink.len() == 1 {
+                            left = left.max(self.size_hint.saturating_sub(self.consumed + next));
+                        }
+                        let est = left / row_len;
+                        self.sink.reserve(est + est / 8 + 8);
+                    }
+                    pos = next;
+                }
+                Err(e) => match describe(&self.sink, &self.time, buf, pos, e) {
+                    Failure::Blank(next) => pos = next,
+                    Failure::Reason(r) => return Err(Error::parse(&self.file, self.lines + 1, r)),
+                },
+            }
+            self.lines += 1;
+        }
+        self.consumed += buf.len();
+        Ok(())
+    }
+}
+
+/// Position just past the `\n` ending the line at `pos` (or the end of `buf`).
+fn skip_line(buf: &[u8], pos: usize) -> usize {
+    let rest = buf.get(pos..).unwrap_or(&[]);
+    pos + rest
+        .iter()
+        .position(|&c| c == b'\n')
+        .map_or(rest.len(), |i| i + 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::funding::Funding;
+    use super::*;
+
+    #[test]
+    fn skip_line_stops_after_the_newline_or_at_the_end() {
+        assert_eq!(skip_line(b"ab\ncd", 0), 3);
+        assert_eq!(skip_line(b"ab\ncd", 3), 5);
+        assert_eq!(skip_line(b"ab", 5), 5);
+    }
+
+    #[test]
+    fn lines_are_counted_through_headers_and_blanks() {
+        let mut d = Driver::<Funding>::new("f.csv");
+        d.feed(b"calc_time,funding_interval_hours,last_funding_rate\r\n\r\n17750016")
+            .unwrap();
+        d.feed(b"00000,8,-0.00003449\n\n1775030400000,8,x\n")
+            .unwrap_err();
+        assert_eq!((d.lines, d.sink.len()), (4, 1));
+    }
+
+    #[test]
+    fn an_endless_line_is_refused_while_streaming() {
+        let mut d = Driver::<Funding>::new("f.csv");
+        d.feed(b"1775001600000,8,0.1\n").unwrap();
+        let chunk = [b'7'; 65536];
+        let err = (0..100).find_map(|_| d.feed(&chunk).err()).unwrap();
+        assert!(matches!(err, Error::Parse { line: 2, .. }), "{err}");
+    }
+
+    #[test]
+    fn header_only_and_empty_files_have_no_rows() {
+        for (data, line) in [(&b""[..], 0), (b"calc_time\n", 1), (b"\n\n", 2)] {
+            let mut d = Driver::<Funding>::new("f.csv");
+            d.feed(data).unwrap();
+            match d.finish() {
+                Err(Error::Parse {
+                    line: l, reason, ..
+                }) => {
+                    assert_eq!((l, reason.as_str()), (line, "no data rows"))
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+    }
+}
