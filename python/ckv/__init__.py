@@ -28,6 +28,7 @@ from .exceptions import (
 )
 from .gaps import find_gaps
 from .parse import parse_bytes, parse_file
+from .resample import resample
 from .vision import ArchiveResult, archive_url, fetch_archives
 
 __version__: str = _core.__version__
@@ -87,6 +88,7 @@ __all__ = [
     "parse_file",
     "read_cache",
     "read_cache_metadata",
+    "resample",
     "schema",
     "write_cache",
 ]
