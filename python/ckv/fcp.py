@@ -128,45 +128,49 @@ class Planner:
         if r.start_us >= end:
             return schema(r.family).empty_table()
         days = days_between(r.start_us, end)
-        past = [d for d in days if d < self.today]
         parts: dict[str, list[dt.date]] = defaultdict(list)
-        for d in past:
+        for d in days:
             parts[self.part_key(d)].append(d)
         cached: dict[str, tuple[pa.Table | None, PartitionMeta]] = {}
         missing: list[dt.date] = []
+        today_needed = False
         for key, pdays in parts.items():
             table, meta = self.c.store.read(self.part_path(key))
             cached[key] = (table, meta)
             if table is not None:
                 self.stats.partitions_read += 1
-            missing += [d for d in pdays if d.isoformat() not in meta.days]
-        wants_today = self.today in days
-        if r.source == "cache" and (missing or wants_today):
-            ranges = _day_ranges(missing + ([self.today] if wants_today else []))
+            for d in pdays:
+                if d < self.today:
+                    if d.isoformat() not in meta.days:
+                        missing.append(d)
+                elif meta.partial.get(d.isoformat(), 0) < end:
+                    today_needed = True  # the current day, not covered up to `end` yet
+        if r.source == "cache" and (missing or today_needed):
+            ranges = _day_ranges(missing + ([self.today] if today_needed else []))
             text = ", ".join(f"[{a}, {b})" for a, b in ranges)
             raise DataUnavailableError(
                 f"{r.symbol} {r.dataset} {r.interval or ''} not in the cache for {text} "
                 f"(source='cache' never uses the network)",
                 missing=ranges,
             )
-        if cached and any(t is not None for t, _ in cached.values()):
+        if any(t is not None for t, _ in cached.values()):
             self.stats.sources.add("cache")
 
         new: dict[dt.date, pa.Table] = {}
         info: dict[dt.date, dict] = {}
         if missing:
             self.fetch_missing(missing, new, info)
-        today_table = self.fetch_today(r.start_us, end) if wants_today else None
-
         known = [g for _, m in cached.values() for g in m.exchange_gaps]
+        new_gaps = self.fill_gaps(missing, new, info, known) if new else []
+        covered = None
+        if today_needed and r.source != "vision":
+            new[self.today], covered = self.fetch_today(end)
+            info[self.today] = {"source": "rest"}
         if new:
-            new_gaps = self.fill_gaps(missing, new, info, known)
-            self.store(parts, cached, new, info, new_gaps)
+            self.store(parts, new, info, new_gaps, covered)
             known += new_gaps
             cached = {k: self.c.store.read(self.part_path(k)) for k in parts}
         pieces = [t for t, _ in (cached[k] for k in parts) if t is not None and t.num_rows]
-        if today_table is not None and today_table.num_rows:
-            pieces.append(today_table)
         result = self.slice(pieces, r.start_us, end)
         self.report(known + self.unverified, r.start_us, end)
         return result
@@ -316,20 +320,21 @@ class Planner:
         first = anchor.column("first_trade_id")[0].as_py()
         return rest.trades(r.market, r.symbol, from_id=first, end_us=end_us)
 
-    def fetch_today(self, start_us: int, end_us: int) -> pa.Table:
-        """The current UTC day from REST; only closed candles; never cached."""
+    def fetch_today(self, end: int) -> tuple[pa.Table, int]:
+        """The current UTC day up to ``end`` from REST: only closed candles. Returns the rows
+        and the instant up to which they are final (stored as the day's partial coverage)."""
         r = self.r
-        if r.source in ("cache", "vision"):
-            return schema(r.family).empty_table()
         self.stats.sources.add("rest")
-        a = max(start_us, day_start(self.today))
-        t = self.rest_window(a, end_us)
-        if r.family == "klines" and t.num_rows:
-            closed = pc.less(
-                t.column("close_time"), pa.scalar(self.now, t.schema.field("close_time").type)
-            )
-            t = t.filter(closed)
-        return t
+        start = day_start(self.today)
+        t = self.rest_window(start, end)
+        covered = end
+        if r.family == "klines":
+            if t.num_rows:
+                close_type = t.schema.field("close_time").type
+                t = t.filter(pc.less(t.column("close_time"), pa.scalar(self.now, close_type)))
+            step = r.step_us or DAY_US
+            covered = min(end, start + (self.now - start) // step * step)
+        return t, covered
 
     # -- gaps ------------------------------------------------------------------------------
 
@@ -435,7 +440,9 @@ class Planner:
 
     # -- cache -----------------------------------------------------------------------------
 
-    def store(self, parts, cached, new, info, new_gaps) -> None:
+    def store(self, parts, new, info, new_gaps, covered) -> None:
+        """Merge new days into their partitions under the partition lock. Past days become
+        complete; the current day only records how far it is covered."""
         for key in parts:
             pdays = [d for d in self.part_days(key) if d in new]
             gaps_here = [g for g in new_gaps if self._gap_part(g, new) == key]
@@ -449,6 +456,9 @@ class Planner:
                 for d in pdays:
                     if d < self.today:
                         meta.days[d.isoformat()] = {k: v for k, v in info[d].items() if v}
+                        meta.partial.pop(d.isoformat(), None)
+                    elif covered is not None:
+                        meta.partial[d.isoformat()] = covered
                 for g in gaps_here:
                     if g not in meta.exchange_gaps:
                         meta.exchange_gaps.append(g)

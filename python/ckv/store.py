@@ -35,10 +35,16 @@ class PartitionMeta:
 
     days: dict[str, dict] = field(default_factory=dict)  # complete day → {source, sha256}
     exchange_gaps: list[list[int]] = field(default_factory=list)  # [start, end) key ranges
+    partial: dict[str, int] = field(default_factory=dict)  # current day → final up to (µs)
 
     def to_json(self) -> str:
         return json.dumps(
-            {"format": FORMAT, "days": self.days, "exchange_gaps": sorted(self.exchange_gaps)},
+            {
+                "format": FORMAT,
+                "days": self.days,
+                "partial": self.partial,
+                "exchange_gaps": sorted(self.exchange_gaps),
+            },
             sort_keys=True,
         )
 
@@ -52,6 +58,7 @@ class PartitionMeta:
         return cls(
             days=dict(raw.get("days", {})),
             exchange_gaps=[list(g) for g in raw.get("exchange_gaps", [])],
+            partial={k: int(v) for k, v in raw.get("partial", {}).items()},
         )
 
 
