@@ -47,6 +47,61 @@ class RouteServer:
     def port(self) -> int: ...
     def stop(self) -> None: ...
 
+class SimServer:
+    def __init__(
+        self,
+        *,
+        seed: int = 0,
+        now_ms: int | None = None,
+        port: int = 0,
+        activity: float = 1.0,
+        many_symbols: int = 0,
+        outages: list[tuple[str | None, int, int]] | None = None,
+        missing_days: list[tuple[str | None, str | None, int]] | None = None,
+        routes: dict[str, bytes] | None = None,
+        compression_level: int = 6,
+        cache_mb: int = 768,
+        spot_weight: int = 6000,
+        futures_weight: int = 2400,
+        window_s: int = 60,
+        ban_after: int = 3,
+        ban_s: int = 120,
+    ) -> None: ...
+    @property
+    def url(self) -> str: ...
+    @property
+    def port(self) -> int: ...
+    @property
+    def listing_url(self) -> str: ...
+    @property
+    def now_ms(self) -> int: ...
+    def add_fault(
+        self,
+        pattern: str,
+        kind: str,
+        *,
+        times: int | None = None,
+        retry_after: int = 1,
+        chunk: int = 16384,
+        pause: float = 0.05,
+        fraction: float = 0.5,
+    ) -> None: ...
+    def clear_faults(self) -> None: ...
+    def fault_hits(self) -> list[tuple[str, int]]: ...
+    def reset_weights(self) -> None: ...
+    def set_limits(
+        self,
+        *,
+        spot_weight: int = 6000,
+        futures_weight: int = 2400,
+        window_s: int = 60,
+        ban_after: int = 3,
+        ban_s: int = 120,
+    ) -> None: ...
+    def archive(self, path: str) -> bytes | None: ...
+    def prepare(self, paths: list[str]) -> int: ...
+    def stop(self) -> None: ...
+
 def schema(dataset: str) -> ArrowStream: ...
 def parse_file(path: str, dataset: str, *, sha256: str | None = None) -> ArrowStream: ...
 def parse_bytes(data: bytes, dataset: str, *, file_name: str = "<bytes>") -> ArrowStream: ...

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pyarrow as pa
@@ -47,7 +47,8 @@ class Client:
     """Holds the cache, one HTTP client (Vision and REST share it) and the settings.
 
     Arguments default to the ``CKV_*`` environment variables. ``offline=True`` makes every
-    call behave as ``source="cache"``: no socket is ever opened.
+    call behave as ``source="cache"``: no socket is ever opened. ``clock`` (a function
+    returning epoch µs) replaces the system clock, e.g. to follow a simulator's frozen time.
     """
 
     def __init__(
@@ -61,6 +62,7 @@ class Client:
         listing_url: str | None = None,
         retries: int = 5,
         timeout: float = 30.0,
+        clock: Callable[[], int] | None = None,
     ) -> None:
         self.cache_dir = Path(cache_dir) if cache_dir else config.default_cache_dir()
         self.vision_url = (vision_url or config.vision_url()).rstrip("/")
@@ -69,6 +71,7 @@ class Client:
         urls.update(rest_urls or {})
         self.rest_urls = urls
         self.offline = offline
+        self._clock = clock
         self.store = Store(self.cache_dir)
         self.fetcher = _core.Fetcher(
             max_connections=max_connections, retries=retries, read_timeout=timeout
@@ -80,7 +83,8 @@ class Client:
     # -- plumbing used by the planner --------------------------------------------------------
 
     def now_us(self) -> int:
-        return time.time_ns() // 1000
+        """The current time in epoch µs (``clock`` when given, e.g. a simulator's)."""
+        return self._clock() if self._clock else time.time_ns() // 1000
 
     def fetch(self, urls: list[str], dataset: str) -> list[ArchiveResult]:
         if not urls:

@@ -1,29 +1,47 @@
-"""The exchange simulator (loopback only). This module serves real Binance archives from a
-directory under the exact Vision URL layout; the synthetic market builds on it.
+"""The exchange simulator (loopback only).
 
->>> with serve_real_dir("../shared/fixtures/real") as server:
-...     print(server.url)   # http://127.0.0.1:PORT, use as CKV_VISION_URL
+``Simulator`` runs a seeded, deterministic Binance on 127.0.0.1: data.binance.vision archives
+(every dataset, interval and quirk), its S3 listing and the spot/um/cm REST APIs, all derived
+from one market of generated trades, with injectable faults and Binance's rate limits.
+
+>>> with Simulator(seed=1, now="2024-06-01") as sim:
+...     sim.vision_url, sim.listing_url, sim.rest_urls["um"]
+
+``serve_routes``/``serve_real_dir`` serve fixed bodies, e.g. real archives under the Vision
+layout (``Simulator(real_dir=...)`` serves them alongside the synthetic market).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
+import json
 import os
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from . import _core
 from .vision import archive_url
 
-__all__ = ["RouteServer", "routes_from_dir", "serve_real_dir", "serve_routes"]
+__all__ = [
+    "FAULT_KINDS",
+    "RouteServer",
+    "Simulator",
+    "load_faults",
+    "routes_from_dir",
+    "serve_real_dir",
+    "serve_routes",
+]
 
 RouteServer = _core.RouteServer
 
-_NAME = re.compile(r"^(?P<symbol>[A-Z0-9_]+)-(?P<kind>[A-Za-z0-9]+)-(?P<period>\d{4}-\d{2}(?:-\d{2})?)\.zip$")
-_INTERVALS = {"1s", "1m", "3m", "5m", "15m", "30m", "1h", "2h", "4h", "6h", "8h", "12h", "1d",
-              "3d", "1w", "1mo"}
+_NAME = re.compile(
+    r"^(?P<symbol>[A-Z0-9_]+)-(?P<kind>[A-Za-z0-9]+)-(?P<period>\d{4}-\d{2}(?:-\d{2})?)\.zip$"
+)
+_INTERVALS = set("1s 1m 3m 5m 15m 30m 1h 2h 4h 6h 8h 12h 1d 3d 1w 1mo".split())
 
 
 def _market_of(folder: str) -> str:
@@ -33,7 +51,9 @@ def _market_of(folder: str) -> str:
     return "spot"
 
 
-def routes_from_dir(root: str | os.PathLike[str], *, make_checksums: bool = True) -> dict[str, bytes]:
+def routes_from_dir(
+    root: str | os.PathLike[str], *, make_checksums: bool = True
+) -> dict[str, bytes]:
     """Vision paths → bodies for every ``SYMBOL-{interval|dataset}-{period}.zip`` below ``root``.
 
     The market is taken from the folder name (``um_…`` → USD-M, ``cm_…`` → COIN-M, else spot).
@@ -76,3 +96,194 @@ def serve_real_dir(root: str | os.PathLike[str], *, port: int = 0) -> Iterator[_
     """Serve the real archives below ``root`` under the Vision layout."""
     with serve_routes(routes_from_dir(root), port=port) as server:
         yield server
+
+
+FAULT_KINDS = tuple("404 500 503 slow drop truncate bad_checksum xml_error 429 418".split())
+_UTC = dt.timezone.utc
+
+
+def _ms(t: Any) -> int:
+    """Epoch milliseconds from an int (ms), ``datetime`` (naive = UTC), ``date`` or ISO string."""
+    if isinstance(t, bool):
+        raise TypeError("a time cannot be a bool")
+    if isinstance(t, int):
+        return t
+    if isinstance(t, str):
+        t = dt.datetime.fromisoformat(t.replace("Z", "+00:00"))
+    if isinstance(t, dt.datetime):
+        if t.tzinfo is None:
+            t = t.replace(tzinfo=_UTC)
+        return int(t.timestamp() * 1000)
+    if isinstance(t, dt.date):
+        return int(dt.datetime(t.year, t.month, t.day, tzinfo=_UTC).timestamp() * 1000)
+    raise TypeError(f"cannot read a time from {t!r}")
+
+
+def _day(d: Any) -> int:
+    return _ms(d) // 86_400_000
+
+
+def _parse_fault_line(line: str) -> dict[str, Any]:
+    parts = line.split()
+    if len(parts) < 2:
+        raise ValueError(f"fault line needs 'PATTERN KIND [key=value ...]': {line!r}")
+    fault: dict[str, Any] = {"pattern": parts[0], "kind": parts[1]}
+    for kv in parts[2:]:
+        key, sep, value = kv.partition("=")
+        if not sep:
+            raise ValueError(f"bad fault option {kv!r} (expected key=value)")
+        fault[key] = float(value) if key in ("pause", "fraction") else int(value)
+    return fault
+
+
+def load_faults(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
+    """Read a faults file: a JSON list of objects (``pattern``, ``kind`` and optionally
+    ``times``, ``retry_after``, ``chunk``, ``pause``, ``fraction``), or lines
+    ``PATTERN KIND [key=value ...]`` with ``#`` comments."""
+    text = Path(path).read_text()
+    if text.lstrip().startswith(("[", "{")):
+        data = json.loads(text)
+        return [data] if isinstance(data, dict) else list(data)
+    lines = (ln.split("#", 1)[0].strip() for ln in text.splitlines())
+    return [_parse_fault_line(ln) for ln in lines if ln]
+
+
+class Simulator:
+    """A simulated Binance on loopback, running from construction until ``stop()``.
+
+    Options: ``seed`` (same seed, same bytes); ``now`` (freeze the clock: int ms, datetime,
+    date or ISO string; default the system clock); ``port`` (0 = any free one);
+    ``activity`` (trades-per-day multiplier, at most 1000; at 100 every spot BTCUSDT day
+    from 2021 holds over a million aggTrades); ``many_symbols`` (extra spot symbols for
+    listing tests); ``outages`` (``(market|None, start, end)`` windows without trading;
+    default: the real spot outage of 2023-03-24 12:40-14:00 UTC; ``[]`` for none);
+    ``missing_days`` (dates, or ``(market|None, symbol|None, date)``, whose daily archives
+    answer 404); ``faults`` (a faults file or a list of fault dicts); ``real_dir`` (real
+    archives served under the Vision layout); REST limits ``spot_weight``,
+    ``futures_weight``, ``window_s``, ``ban_after``, ``ban_s``.
+    """
+
+    def __init__(
+        self,
+        *,
+        seed: int = 0,
+        now: Any = None,
+        port: int = 0,
+        activity: float = 1.0,
+        many_symbols: int = 0,
+        outages: Sequence[tuple[str | None, Any, Any]] | None = None,
+        missing_days: Iterable[Any] = (),
+        faults: str | os.PathLike[str] | Iterable[Mapping[str, Any]] | None = None,
+        real_dir: str | os.PathLike[str] | None = None,
+        compression_level: int = 6,
+        cache_mb: int = 768,
+        spot_weight: int = 6000,
+        futures_weight: int = 2400,
+        window_s: int = 60,
+        ban_after: int = 3,
+        ban_s: int = 120,
+    ) -> None:
+        missing = [
+            (m[0], m[1], _day(m[2])) if isinstance(m, tuple) else (None, None, _day(m))
+            for m in missing_days
+        ]
+        self._server = _core.SimServer(
+            seed=seed,
+            now_ms=None if now is None else _ms(now),
+            port=port,
+            activity=activity,
+            many_symbols=many_symbols,
+            outages=None if outages is None else [(m, _ms(a), _ms(b)) for m, a, b in outages],
+            missing_days=missing,
+            routes=routes_from_dir(real_dir) if real_dir is not None else None,
+            compression_level=compression_level,
+            cache_mb=cache_mb,
+            spot_weight=spot_weight,
+            futures_weight=futures_weight,
+            window_s=window_s,
+            ban_after=ban_after,
+            ban_s=ban_s,
+        )
+        if faults is not None:
+            items = load_faults(faults) if isinstance(faults, (str, os.PathLike)) else faults
+            for f in items:
+                self.add_fault(**f)
+
+    def __enter__(self) -> Simulator:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def url(self) -> str:
+        """``http://127.0.0.1:PORT``."""
+        return self._server.url
+
+    @property
+    def port(self) -> int:
+        return self._server.port
+
+    @property
+    def vision_url(self) -> str:
+        """Base URL of the archives (``CKV_VISION_URL``)."""
+        return self._server.url
+
+    @property
+    def listing_url(self) -> str:
+        """The S3 listing (``CKV_LISTING_URL``)."""
+        return self._server.listing_url
+
+    @property
+    def rest_urls(self) -> dict[str, str]:
+        """REST base URLs by market (``CKV_REST_SPOT_URL``, ``..._UM_URL``, ``..._CM_URL``)."""
+        return {"spot": self.url, "um": self.url, "cm": self.url}
+
+    @property
+    def now_ms(self) -> int:
+        """The simulator's clock in epoch milliseconds."""
+        return self._server.now_ms
+
+    def env(self) -> dict[str, str]:
+        """The ``CKV_*`` variables that point ckv at this simulator."""
+        env = {"CKV_VISION_URL": self.vision_url, "CKV_LISTING_URL": self.listing_url}
+        env.update({f"CKV_REST_{m.upper()}_URL": url for m, url in self.rest_urls.items()})
+        return env
+
+    def add_fault(self, pattern: str, kind: str, **options: Any) -> None:
+        """Make requests whose path matches ``pattern`` (glob with ``*``/``?``, else a path
+        prefix) fail as ``kind`` (one of ``FAULT_KINDS``). Options: ``times`` (only the first
+        N matches; default always), ``retry_after`` (s, 429/418), ``chunk`` and ``pause``
+        (bytes and seconds, slow), ``fraction`` (of the body sent, drop/truncate)."""
+        self._server.add_fault(pattern, str(kind), **options)
+
+    def clear_faults(self) -> None:
+        self._server.clear_faults()
+
+    def fault_hits(self) -> list[tuple[str, int]]:
+        """``(pattern, requests hit)`` per fault, in the order they were added."""
+        return self._server.fault_hits()
+
+    def reset_weights(self) -> None:
+        """Forget used REST weight, 429 strikes and bans."""
+        self._server.reset_weights()
+
+    def set_limits(self, **limits: int) -> None:
+        """Change the REST limits (``spot_weight``, ``futures_weight`` per ``window_s``,
+        ``ban_after`` 429s, ``ban_s``; Binance's values by default); resets the meters."""
+        self._server.set_limits(**limits)
+
+    def archive(self, path: str) -> bytes | None:
+        """The body Vision serves at ``path`` (``/data/...zip`` or ``.CHECKSUM``), built
+        without HTTP and without faults; ``None`` where Vision answers 404."""
+        return self._server.archive(path)
+
+    def prepare(self, paths: Iterable[str]) -> int:
+        """Build the archives at these Vision paths (or URLs) now, on all cores, so that a
+        benchmark measures transfer rather than generation; returns the bytes built.
+        Raise ``cache_mb`` when preparing more than a few hundred MB."""
+        base = self.url
+        return self._server.prepare([p[len(base) :] if p.startswith(base) else p for p in paths])
+
+    def stop(self) -> None:
+        self._server.stop()

@@ -22,7 +22,7 @@ mod _core {
     #[pymodule_export]
     use super::parse::{find_gaps, parse_bytes, parse_file, read_archive, schema};
     #[pymodule_export]
-    use super::sim::RouteServer;
+    use super::sim::{RouteServer, SimServer};
 
     #[pymodule_init]
     fn init(m: &pyo3::Bound<'_, pyo3::types::PyModule>) -> pyo3::PyResult<()> {

@@ -1,0 +1,187 @@
+//! The REST APIs: spot `/api/v3/…`, USD-M `/fapi/v1/…`, COIN-M `/dapi/v1/…` — ping, time,
+//! exchangeInfo, klines (+ mark/index/premium on futures), aggTrades, trades,
+//! historicalTrades, fundingRate. Every request is weighed first (Binance's weights), reported
+//! in `X-MBX-USED-WEIGHT-1M`; over budget → 429, ignoring 429s → 418.
+//!
+//! Spot times are milliseconds unless the request carries `X-MBX-TIME-UNIT: MICROSECOND`
+//! (then params and answers are µs); futures are always milliseconds.
+
+pub mod info;
+pub mod params;
+pub mod queries;
+pub mod rows;
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use crate::sim::catalog::Market;
+use crate::sim::data::Data;
+use crate::sim::limits::{Limiter, Verdict};
+use crate::sim::mark::PriceKind;
+use crate::sim::server::{Reply, Req};
+
+use params::{ApiError, Params};
+use queries::Ctx;
+
+/// The market and endpoint of a REST path, if it is one.
+pub fn route(path: &str) -> Option<(Market, &str)> {
+    if let Some(e) = path.strip_prefix("/api/v3/") {
+        Some((Market::Spot, e))
+    } else if let Some(e) = path.strip_prefix("/fapi/v1/") {
+        Some((Market::Um, e))
+    } else {
+        path.strip_prefix("/dapi/v1/").map(|e| (Market::Cm, e))
+    }
+}
+
+/// Binance's request weight of an endpoint.
+fn weight(market: Market, endpoint: &str, p: &Params) -> Option<u32> {
+    let limit = p
+        .get("limit")
+        .and_then(|l| l.parse::<u32>().ok())
+        .unwrap_or(500);
+    let by_limit = match limit {
+        0..=99 => 1,
+        100..=499 => 2,
+        500..=1000 => 5,
+        _ => 10,
+    };
+    let spot = market == Market::Spot;
+    Some(match endpoint {
+        "ping" | "time" => 1,
+        "exchangeInfo" => {
+            if spot {
+                20
+            } else {
+                1
+            }
+        }
+        "klines" => {
+            if spot {
+                2
+            } else {
+                by_limit
+            }
+        }
+        "markPriceKlines" | "indexPriceKlines" | "premiumIndexKlines" if !spot => by_limit,
+        "aggTrades" => {
+            if spot {
+                2
+            } else {
+                20
+            }
+        }
+        "trades" => {
+            if spot {
+                25
+            } else {
+                5
+            }
+        }
+        "historicalTrades" => {
+            if spot {
+                25
+            } else {
+                20
+            }
+        }
+        "fundingRate" if !spot => 1,
+        _ => return None,
+    })
+}
+
+/// Answer a REST request, or `None` when `req` is not a REST path.
+pub fn handle(data: &Data, limiter: &Limiter, req: &Req) -> Option<Reply> {
+    let (market, endpoint) = route(&req.path)?;
+    let params = Params::parse(&req.query);
+    let Some(w) = weight(
+        market,
+        endpoint,
+        params.as_ref().unwrap_or(&Params::default()),
+    ) else {
+        let body = format!(
+            "{{\"code\":-5000,\"msg\":\"Path {}, Method {} is invalid\"}}",
+            req.path, req.method
+        );
+        return Some(Reply::new(404, "application/json;charset=UTF-8", body));
+    };
+    let used = match limiter.charge(market, w) {
+        Verdict::Ok { used } => used,
+        Verdict::TooMany { used, retry_after } => {
+            let msg = format!(
+                "Too much request weight used; current limit is {} request weight per 1 MINUTE. \
+                 Please use WebSocket Streams for live updates to avoid polling the API.",
+                limiter.budget(market)
+            );
+            let mut r = ApiError {
+                status: 429,
+                code: -1003,
+                msg,
+            }
+            .reply();
+            r = r
+                .with_header("Retry-After", retry_after)
+                .with_header("X-MBX-USED-WEIGHT-1M", used);
+            return Some(r);
+        }
+        Verdict::Banned { retry_after } => {
+            let now = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |d| d.as_millis() as u64);
+            let msg = format!(
+                "Way too much request weight used; IP banned until {}. \
+                 Please use WebSocket Streams for live updates to avoid bans.",
+                now + retry_after * 1000
+            );
+            return Some(
+                ApiError {
+                    status: 418,
+                    code: -1003,
+                    msg,
+                }
+                .reply()
+                .with_header("Retry-After", retry_after),
+            );
+        }
+    };
+    let micro = market == Market::Spot
+        && req
+            .header("x-mbx-time-unit")
+            .is_some_and(|v| v.eq_ignore_ascii_case("MICROSECOND"));
+    let ctx = Ctx {
+        data,
+        market,
+        unit: if micro { 1 } else { 1000 },
+    };
+    let body = params.and_then(|p| answer(&ctx, endpoint, &p, limiter.budget(market)));
+    let reply = match body {
+        Ok(json) => Reply::new(200, "application/json;charset=UTF-8", json),
+        Err(e) => e.reply(),
+    };
+    Some(
+        reply
+            .with_header("X-MBX-USED-WEIGHT-1M", used)
+            .with_header("X-MBX-USED-WEIGHT", used),
+    )
+}
+
+fn answer(ctx: &Ctx, endpoint: &str, p: &Params, budget: u32) -> Result<String, ApiError> {
+    match endpoint {
+        "ping" => Ok("{}".into()),
+        "time" => Ok(format!(
+            "{{\"serverTime\":{}}}",
+            ctx.data.ex.now_us() / 1000
+        )),
+        "exchangeInfo" => info::exchange_info(ctx, p, budget),
+        "klines" => queries::klines(ctx, p, None),
+        "markPriceKlines" => queries::klines(ctx, p, Some(PriceKind::Mark)),
+        "indexPriceKlines" => queries::klines(ctx, p, Some(PriceKind::Index)),
+        "premiumIndexKlines" => queries::klines(ctx, p, Some(PriceKind::Premium)),
+        "aggTrades" => queries::trades(ctx, p, false, false),
+        "trades" => queries::trades(ctx, p, true, true),
+        "historicalTrades" => queries::trades(ctx, p, true, false),
+        _ => queries::funding_rate(ctx, p),
+    }
+}
+
+#[cfg(test)]
+mod tests;
