@@ -124,9 +124,20 @@ class RestClient:
         end_us: int,
         step_us: int | None,
     ) -> pa.Table:
-        """Klines with ``open_time`` in ``[start_us, end_us)``. ``step_us`` None = calendar."""
+        """Klines with ``open_time`` in ``[start_us, end_us)``. ``step_us`` None = calendar.
+
+        Spot days from 2025 are asked for in µs (``X-MBX-TIME-UNIT``) and earlier ones in ms,
+        as their archives are, so a row never changes with its source."""
+        if market == "spot" and start_us < US_ERA_SPOT < end_us:
+            return pa.concat_tables(
+                [
+                    self.klines(market, symbol, interval, price, start_us, US_ERA_SPOT, step_us),
+                    self.klines(market, symbol, interval, price, US_ERA_SPOT, end_us, step_us),
+                ]
+            )
         limit = KLINE_LIMIT[market]
         micro = market == "spot" and end_us > US_ERA_SPOT
+        div = 1 if micro else 1000
         headers = [("X-MBX-TIME-UNIT", "MICROSECOND")] if micro else None
         key = "pair" if price == "index" else "symbol"
         rest_interval = "1M" if interval == "1mo" else interval
@@ -147,8 +158,8 @@ class RestClient:
                     {
                         key: symbol,
                         "interval": rest_interval,
-                        "startTime": a // 1000,
-                        "endTime": (b - 1) // 1000,
+                        "startTime": a // div,
+                        "endTime": (b - 1) // div,
                         "limit": limit,
                     },
                 )
@@ -196,8 +207,8 @@ class RestClient:
                             "aggTrades",
                             {
                                 "symbol": symbol,
-                                "startTime": probe // 1000,
-                                "endTime": min(end_us, probe + 3_600_000_000) // 1000 - 1,
+                                "startTime": probe // unit,
+                                "endTime": (min(end_us, probe + 3_600_000_000) - 1) // unit,
                                 "limit": 1000,
                             },
                         )

@@ -92,6 +92,8 @@ class Store:
             return None, PartitionMeta()
 
     def write(self, path: Path, table: pa.Table, meta: PartitionMeta) -> None:
+        if table.num_rows == 0:  # one empty batch: a partition that only carries metadata
+            table = pa.Table.from_batches([pa.RecordBatch.from_pylist([], schema=table.schema)])
         _core.write_cache(str(path), table, {META_KEY: meta.to_json()})
 
     @contextlib.contextmanager
