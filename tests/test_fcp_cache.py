@@ -4,7 +4,6 @@ zero-copy views of memory-mapped files, source="cache", argument checking, crash
 from __future__ import annotations
 
 import datetime as dt
-import os
 import signal
 import subprocess
 import sys
