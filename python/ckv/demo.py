@@ -1,108 +1,94 @@
-"""``ckv demo``: the whole archive pipeline against a loopback server, offline.
+"""``ckv demo``: the whole product against the built-in simulator, offline.
 
-Builds a month of Binance-shaped 1m kline archives (one day withheld, one with an outage),
-serves them on 127.0.0.1, fetches them concurrently through the Rust core, checks continuity
-and caches the result, then prints what happened.
+Starts the exchange simulator on 127.0.0.1, fetches a month of 1m klines and a day of
+aggTrades through the full Failover Control Protocol (monthly/daily archives from Vision,
+REST for the days not published yet and for today), resamples the aggTrades into 1m candles
+and checks them against the exchange's own klines, then reads the month again from the cache.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import io
-import random
 import tempfile
 import time
-import zipfile
-from pathlib import Path
+import warnings
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
-from .cache import read_cache, write_cache
+from .client import Client
 from .gaps import find_gaps
-from .sim import serve_routes
-from .vision import archive_url, fetch_archives
+from .resample import resample
+from .sim import Simulator
 
-MINUTE_MS = 60_000
-
-
-def _day_csv(day: dt.date, rng: random.Random, price: float, skip: range = range(0)) -> bytes:
-    start = int(dt.datetime(day.year, day.month, day.day, tzinfo=dt.timezone.utc).timestamp())
-    lines = []
-    for m in range(1440):
-        o = price
-        price = max(1.0, price * (1 + rng.gauss(0, 0.0008)))
-        hi, lo = max(o, price) * 1.0003, min(o, price) * 0.9997
-        vol = rng.uniform(5, 50)
-        if m in skip:
-            continue
-        t = start * 1000 + m * MINUTE_MS
-        lines.append(
-            f"{t},{o:.2f},{hi:.2f},{lo:.2f},{price:.2f},{vol:.5f},{t + MINUTE_MS - 1},"
-            f"{vol * price:.8f},{rng.randrange(100, 3000)},{vol / 2:.5f},{vol * price / 2:.8f},0"
-        )
-    return ("\n".join(lines) + "\n").encode()
+UTC = dt.timezone.utc
 
 
-def _zip(name: str, csv: bytes) -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
-        z.writestr(name[:-4] + ".csv", csv)
-    return buf.getvalue()
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1000:,.0f} ms" if seconds >= 0.01 else f"{seconds * 1000:.2f} ms"
 
 
-def run_demo(days: int = 30) -> None:
+def run_demo(days: int = 30, symbol: str = "BTCUSDT") -> None:
     if days < 2:
         raise ValueError("--days must be at least 2")
-    rng = random.Random(42)
-    first = dt.date(2024, 1, 1)
-    dates = [first + dt.timedelta(d) for d in range(days)]
-    withheld, outage = dates[days // 2], dates[days // 3]
-    routes: dict[str, bytes] = {}
-    price = 42_000.0
-    for day in dates:
-        skip = range(760, 840) if day == outage else range(0)
-        csv = _day_csv(day, rng, price, skip)
-        if day == withheld:
-            continue
-        url = archive_url("", "spot", "klines", "DEMOUSDT", day, "1m")
-        body = _zip(url.rsplit("/", 1)[1], csv)
-        routes[url] = body
-        routes[url + ".CHECKSUM"] = f"{hashlib.sha256(body).hexdigest()}  x".encode()
-
-    with serve_routes(routes) as server:
-        print(f"simulator  {server.url}  ({len(routes) // 2} daily archives of DEMOUSDT 1m)")
-        urls = [archive_url(server.url, "spot", "klines", "DEMOUSDT", d, "1m") for d in dates]
-        t0 = time.perf_counter()
-        results = fetch_archives(urls, "klines")
-        fetch_s = time.perf_counter() - t0
-    ok = [r for r in results if r.status == "ok"]
-    missing = [r.url.rsplit("/", 1)[1] for r in results if r.status == "not_found"]
-    table = pa.concat_tables(r.table for r in ok)
-    t0 = time.perf_counter()
-    gaps = find_gaps(table, "1m")
-    gap_s = time.perf_counter() - t0
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "DEMOUSDT-1m.arrow"
-        write_cache(path, table, {"demo": "true"})
-        t0 = time.perf_counter()
-        cached, _ = read_cache(path)
-        read_s = time.perf_counter() - t0
-        assert cached.num_rows == table.num_rows
-    mb = sum(r.csv_bytes for r in ok) / 1e6
-    print(
-        f"fetched    {len(ok)} archives, {table.num_rows:,} rows, {mb:.1f} MB of CSV "
-        f"in {fetch_s * 1000:.0f} ms ({len(ok) / fetch_s:,.0f} archives/s), "
-        f"all sha256-verified: {all(r.verified for r in ok)}"
-    )
-    print(f"not found  {', '.join(missing) or 'none'}")
-    print(f"gaps       {gaps.num_rows} found in {gap_s * 1000:.1f} ms:")
-    for g in gaps.to_pylist():
-        print(
-            f"           {g['kind']}: {g['missing']} candles missing, "
-            f"[{g['start']:%Y-%m-%d %H:%M}, {g['end']:%Y-%m-%d %H:%M}) UTC"
+    with tempfile.TemporaryDirectory(prefix="ckv-demo-") as cache, Simulator(seed=42) as sim:
+        now = dt.datetime.fromtimestamp(sim.now_ms / 1000, UTC)
+        client = Client(
+            cache_dir=cache,
+            vision_url=sim.vision_url,
+            rest_urls=sim.rest_urls,
+            clock=lambda: sim.now_ms * 1000,
         )
-    print(
-        f"cache      wrote and memory-mapped {cached.num_rows:,} rows; read in "
-        f"{read_s * 1000:.2f} ms"
-    )
+        print(f"simulator  {sim.url}  (seeded market, now {now:%Y-%m-%d %H:%M} UTC)")
+        print(f"cache      {cache}")
+
+        end = now.replace(second=0, microsecond=0)
+        start = dt.datetime.combine(end.date() - dt.timedelta(days=days - 1), dt.time(), tzinfo=UTC)
+        t0 = time.perf_counter()
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            klines = client.get_klines(symbol, "1m", start, end)
+        cold = time.perf_counter() - t0
+        s = client.last_stats
+        gaps = find_gaps(klines, "1m")
+        print(
+            f"klines     {symbol} 1m {start:%Y-%m-%d} .. {end:%Y-%m-%d %H:%M}: "
+            f"{klines.num_rows:,} rows in {_ms(cold)} from {'+'.join(sorted(s.sources))} "
+            f"({s.archives} archives, {s.rest_days} day(s) by REST + today)"
+        )
+        print(
+            f"gaps       {gaps.num_rows} in the klines; {len(s.exchange_gaps)} exchange gap(s)"
+            + "".join(f"\n           warning: {w.message}" for w in caught)
+        )
+
+        t0 = time.perf_counter()
+        again = client.get_klines(symbol, "1m", start, end)
+        hit = time.perf_counter() - t0
+        print(
+            f"cache hit  same call again: {again.num_rows:,} rows in {_ms(hit)} "
+            f"(memory-mapped, {'+'.join(sorted(client.last_stats.sources))})"
+        )
+
+        # the day before yesterday is in Vision; yesterday is not published yet, today is live
+        day_start = dt.datetime.combine(end.date() - dt.timedelta(days=2), dt.time(), tzinfo=UTC)
+        t0 = time.perf_counter()
+        aggs = client.get_agg_trades(symbol, day_start, end)
+        agg_s = time.perf_counter() - t0
+        s = client.last_stats
+        print(
+            f"aggTrades  {symbol} {day_start:%Y-%m-%d} .. now: {aggs.num_rows:,} rows in "
+            f"{_ms(agg_s)} from "
+            f"{'+'.join(sorted(s.sources))}; id gaps: {find_gaps(aggs).num_rows}"
+        )
+
+        t0 = time.perf_counter()
+        bars = resample(aggs, "1m")
+        res_s = time.perf_counter() - t0
+        first = pa.scalar(day_start + dt.timedelta(minutes=1), klines.schema.field(0).type)
+        ours = bars.filter(pc.greater_equal(bars.column("open_time"), first))
+        theirs = klines.filter(pc.is_in(klines.column("open_time"), ours.column("open_time")))
+        same = ours.num_rows == theirs.num_rows and ours.equals(theirs)
+        print(
+            f"resample   {aggs.num_rows:,} aggTrades -> {bars.num_rows:,} 1m bars in "
+            f"{_ms(res_s)}; equal to the exchange's klines: {same}"
+        )
