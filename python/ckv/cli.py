@@ -13,6 +13,7 @@ from .exceptions import CkvError
 
 __all__ = ["main"]
 
+OUTPUT_SUFFIXES = (".parquet", ".arrow", ".ipc", ".feather", ".csv")
 DATASETS = {
     "klines": "klines",
     "aggtrades": "agg_trades",
@@ -94,6 +95,8 @@ def _get(args: argparse.Namespace) -> int:
         raise ValueError(
             "with several symbols, -o must contain {symbol}, e.g. -o data/{symbol}.parquet"
         )
+    if args.output and Path(args.output).suffix.lower() not in OUTPUT_SUFFIXES:
+        raise ValueError(f"output {args.output} must end in .parquet, .arrow or .csv")
     client = _client(args)
     method = getattr(client, f"get_{DATASETS[args.dataset]}")
     opts = dict(
