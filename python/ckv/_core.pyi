@@ -30,6 +30,9 @@ class Fetcher:
         backoff_base: float = 0.2,
         backoff_max: float = 10.0,
     ) -> None: ...
+    def get_many(
+        self, urls: list[str], headers: list[tuple[str, str]] | None = None
+    ) -> list[tuple[int, dict[str, str], bytes] | BaseException]: ...
     def fetch_archives(
         self,
         urls: list[str],
