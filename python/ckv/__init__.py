@@ -29,6 +29,7 @@ from .exceptions import (
 from .gaps import find_gaps
 from .parse import parse_bytes, parse_file
 from .resample import resample
+from .symbols import list_symbols, synchronal
 from .vision import ArchiveResult, archive_url, fetch_archives
 
 __version__: str = _core.__version__
@@ -84,11 +85,13 @@ __all__ = [
     "get_funding_rate",
     "get_klines",
     "get_trades",
+    "list_symbols",
     "parse_bytes",
     "parse_file",
     "read_cache",
     "read_cache_metadata",
     "resample",
     "schema",
+    "synchronal",
     "write_cache",
 ]
