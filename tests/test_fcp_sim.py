@@ -191,3 +191,27 @@ def test_on_gap_raise_and_ignore(tmp_path):
             warnings.simplefilter("error")
             t = c.get_klines("BTCUSDT", "1m", "2023-03-24", "2023-03-25", on_gap="ignore")
         assert t.num_rows == 1360
+
+
+def test_today_is_cached_with_its_coverage_and_extended_incrementally(tmp_path):
+    import time
+
+    with Simulator(seed=3, outages=[]) as s:  # follows the system clock
+        now = dt.datetime.fromtimestamp(s.now_ms / 1000, UTC)
+        midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+        if now - midnight < dt.timedelta(minutes=5) or now.hour == 23 and now.minute > 55:
+            pytest.skip("too close to midnight UTC for a same-day test")
+        c = client(tmp_path, s)
+        end1 = now.replace(microsecond=0) - dt.timedelta(seconds=1)
+        a = c.get_klines("BTCUSDT", "1s", midnight, end1)
+        first_requests = c.rest.requests
+        time.sleep(2.5)
+        end2 = end1 + dt.timedelta(seconds=2)
+        b = c.get_klines("BTCUSDT", "1s", midnight, end2)
+        second_requests = c.rest.requests - first_requests
+    assert a.num_rows == (end1 - midnight).total_seconds()
+    assert b.num_rows == a.num_rows + 2
+    assert_continuous(b, "1s")
+    assert b.slice(0, a.num_rows).equals(a)
+    assert first_requests >= a.num_rows // 1000  # the whole day so far, in pages
+    assert second_requests == 1  # only the seconds the cache lacked

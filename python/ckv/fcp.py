@@ -106,6 +106,7 @@ class Planner:
         self.daily = daily_partitions(req.dataset, req.interval)
         self.key = KEY[req.family]
         self.unverified: list[list[int]] = []
+        self.today_covered: int | None = None  # how far the cache already has today
         self.time = TIME[req.family]
 
     # -- partitions ------------------------------------------------------------------------
@@ -145,6 +146,7 @@ class Planner:
                         missing.append(d)
                 elif meta.partial.get(d.isoformat(), 0) < end:
                     today_needed = True  # the current day, not covered up to `end` yet
+                    self.today_covered = meta.partial.get(d.isoformat())
         if r.source == "cache" and (missing or today_needed):
             ranges = _day_ranges(missing + ([self.today] if today_needed else []))
             text = ", ".join(f"[{a}, {b})" for a, b in ranges)
@@ -326,7 +328,8 @@ class Planner:
         r = self.r
         self.stats.sources.add("rest")
         start = day_start(self.today)
-        t = self.rest_window(start, end)
+        since = max(start, self.today_covered or start)  # only what the cache lacks
+        t = self.rest_window(since, end)
         covered = end
         if r.family == "klines":
             if t.num_rows:
@@ -478,7 +481,11 @@ class Planner:
     def merge(self, pieces: list[pa.Table]) -> pa.Table:
         if not pieces:
             return schema(self.r.family).empty_table()
-        t = pa.concat_tables(pieces).sort_by(self.key)
+        t = pa.concat_tables(pieces)
+        k = t.column(self.key)
+        if t.num_rows > 1 and pc.all(pc.greater(k.slice(1), k.slice(0, t.num_rows - 1))).as_py():
+            return t  # already sorted and unique (the usual case): no copy
+        t = t.sort_by(self.key)
         if t.num_rows > 1:
             k = t.column(self.key).combine_chunks()
             keep = pc.not_equal(k.slice(1), k.slice(0, len(k) - 1))

@@ -250,3 +250,21 @@ fn several_batches_are_refused() {
     assert!(read_metadata(&path).unwrap().is_empty());
     fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn rewriting_a_partition_replaces_its_metadata_values() {
+    use arrow_array::{ArrayRef, Int64Array};
+    let dir = std::env::temp_dir().join(format!("ckv-meta-{}", std::process::id()));
+    let path = dir.join("p.arrow");
+    let schema = Arc::new(Schema::new(vec![Field::new("x", DataType::Int64, false)]));
+    let col: ArrayRef = Arc::new(Int64Array::from(vec![1, 2, 3]));
+    let batch = RecordBatch::try_new(schema, vec![col]).unwrap();
+    let meta = |v: &str| HashMap::from([("ckv".to_string(), v.to_string())]);
+    write_ipc(&path, &[batch], &meta("old")).unwrap();
+    let (read, got) = read_ipc(&path).unwrap();
+    assert_eq!(got["ckv"], "old");
+    write_ipc(&path, &[read.clone(), read], &meta("new")).unwrap();
+    let (again, got) = read_ipc(&path).unwrap();
+    assert_eq!((got["ckv"].as_str(), again.num_rows()), ("new", 6));
+    let _ = std::fs::remove_dir_all(dir);
+}

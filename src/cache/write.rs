@@ -60,7 +60,8 @@ fn one_batch(batches: &[RecordBatch], metadata: &HashMap<String, String>) -> Res
     let mut merged = schema.metadata().clone();
     merged.extend(metadata.iter().map(|(k, v)| (k.clone(), v.clone())));
     let schema = Arc::new(Schema::new_with_metadata(schema.fields().clone(), merged));
-    Ok(batch.with_schema(schema)?)
+    // Same columns under the new schema; replacing (not only adding) metadata values is fine.
+    Ok(RecordBatch::try_new(schema, batch.columns().to_vec())?)
 }
 
 /// Removes the temp file when dropped, unless it was renamed into place.
