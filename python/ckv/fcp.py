@@ -9,13 +9,18 @@ For one request the planner
    recorded in the partition's metadata and never asked about again;
 4. merges by key, writes what is complete (never the current day or the open candle), slices
    to ``[start, end)`` and reports gaps.
+
+This module has ``Request``, ``Stats`` and ``Planner``: partitions, the main flow
+(``Planner.run``), REST for whole days and the current day, and the merge into the cache. The
+planner's Vision archive methods (step 2) come from ``plan_vision.VisionArchives``, its gap
+filling and gap report (steps 3–4) from ``plan_gaps.GapFilling``; ``plan_ranges`` has the range
+helpers they share.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
-import warnings
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -23,11 +28,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .arrow import schema
-from .exceptions import DataUnavailableError, GapError
-from .gaps import find_gaps
+from .exceptions import DataUnavailableError
+from .plan_gaps import FILLABLE as FILLABLE
+from .plan_gaps import GapFilling
+from .plan_ranges import count_less, day_ranges
+from .plan_vision import VisionArchives
 from .store import PartitionMeta, daily_partitions
-from .timeutil import DAY_US, day_of, day_start, days_between, fmt_us, month_days, month_key
-from .vision import archive_url
+from .timeutil import DAY_US, day_of, day_start, days_between, month_days, month_key
 
 log = logging.getLogger("ckv.fcp")
 
@@ -55,7 +62,6 @@ FIXED_STEP_US = {
     "3d": 259200,
     "1w": 604800,
 }
-FILLABLE = {"missing", "id_gap"}
 
 
 @dataclass
@@ -94,7 +100,7 @@ class Stats:
     sources: set[str] = field(default_factory=set)
 
 
-class Planner:
+class Planner(VisionArchives, GapFilling):
     """Runs one request against a ``Client`` (its store, fetcher, REST client and clock)."""
 
     def __init__(self, client, req: Request) -> None:
@@ -148,7 +154,7 @@ class Planner:
                     today_needed = True  # the current day, not covered up to `end` yet
                     self.today_covered = meta.partial.get(d.isoformat())
         if r.source == "cache" and (missing or today_needed):
-            ranges = _day_ranges(missing + ([self.today] if today_needed else []))
+            ranges = day_ranges(missing + ([self.today] if today_needed else []))
             text = ", ".join(f"[{a}, {b})" for a, b in ranges)
             raise DataUnavailableError(
                 f"{r.symbol} {r.dataset} {r.interval or ''} not in the cache for {text} "
@@ -177,129 +183,13 @@ class Planner:
         self.report(known + self.unverified, r.start_us, end)
         return result
 
-    # -- Vision ----------------------------------------------------------------------------
-
-    def fetch_missing(self, missing: list[dt.date], new: dict, info: dict) -> None:
-        r = self.r
-        rest_days: list[dt.date] = []
-        if r.source in ("auto", "vision"):
-            rest_days = self.fetch_archives(missing, new, info)
-        else:
-            rest_days = list(missing)
-        if rest_days:
-            if r.source == "vision":
-                ranges = _day_ranges(rest_days)
-                raise DataUnavailableError(
-                    f"Vision has no {r.dataset} for {r.symbol} on "
-                    + ", ".join(f"[{a}, {b})" for a, b in ranges),
-                    missing=ranges,
-                )
-            self.fetch_rest_days(rest_days, new, info)
-
-    def url(self, period) -> str:
-        r = self.r
-        interval = r.interval if r.family == "klines" else None
-        if interval == "1mo":
-            interval = "1mo"
-        return archive_url(self.c.vision_url, r.market, r.dataset, r.symbol, period, interval)
-
-    def fetch_archives(self, missing: list[dt.date], new: dict, info: dict) -> list[dt.date]:
-        """Vision for ``missing`` days; returns the days Vision could not give."""
-        r = self.r
-        by_month: dict[str, list[dt.date]] = defaultdict(list)
-        for d in missing:
-            by_month[month_key(d)].append(d)
-        this_month = month_key(self.today)
-        monthly_only = r.dataset == "fundingRate" or r.interval in ("3d", "1w", "1mo")
-        requests: list[tuple[str, list[dt.date]]] = []
-        daily: list[dt.date] = []
-        for mk, mdays in by_month.items():
-            whole = len(mdays) == len(month_days(mk)) and mk != this_month
-            if whole or (monthly_only and mk != this_month):
-                requests.append((self.url(mk), mdays))
-            else:
-                daily += mdays
-        leftover: list[dt.date] = []
-        for d in daily:
-            if monthly_only:
-                leftover.append(d)
-            else:
-                requests.append((self.url(d), [d]))
-        results = self.c.fetch(requests and [u for u, _ in requests], r.dataset)
-        retry_daily: list[dt.date] = []
-        for (url, mdays), res in zip(requests, results):
-            self.stats.archives += 1
-            if res.status == "ok":
-                self.stats.sources.add("vision")
-                self.split_days(
-                    res.table, mdays, new, info, {"source": "vision", "sha256": res.sha256}
-                )
-                continue
-            if res.status == "error":
-                self.stats.archives_failed += 1
-                if r.on_bad_archive == "raise":
-                    raise res.error
-                warnings.warn(
-                    f"unusable archive {url}: {res.error}; using REST instead",
-                    RuntimeWarning,
-                    stacklevel=6,
-                )
-                log.info("unusable archive %s: %s", url, res.error)
-                leftover += mdays
-            elif len(mdays) > 1 and not monthly_only:
-                retry_daily += mdays  # monthly archive not there (yet): daily ones
-            else:
-                leftover += mdays
-        if retry_daily:
-            leftover += self.fetch_archives_daily(retry_daily, new, info)
-        return sorted(leftover)
-
-    def fetch_archives_daily(self, days: list[dt.date], new: dict, info: dict) -> list[dt.date]:
-        results = self.c.fetch([self.url(d) for d in days], self.r.dataset)
-        leftover = []
-        for d, res in zip(days, results):
-            self.stats.archives += 1
-            if res.status == "ok":
-                self.stats.sources.add("vision")
-                self.split_days(
-                    res.table, [d], new, info, {"source": "vision", "sha256": res.sha256}
-                )
-            else:
-                if res.status == "error":
-                    self.stats.archives_failed += 1
-                    if self.r.on_bad_archive == "raise":
-                        raise res.error
-                    warnings.warn(
-                        f"unusable archive {res.url}: {res.error}; using REST instead",
-                        RuntimeWarning,
-                        stacklevel=6,
-                    )
-                leftover.append(d)
-        return leftover
-
-    def split_days(
-        self, table: pa.Table, days: list[dt.date], new: dict, info: dict, meta: dict
-    ) -> None:
-        """File an archive's rows under the days they belong to (by time)."""
-        if len(days) == 1:
-            new[days[0]] = table
-            info[days[0]] = meta
-            return
-        t = table.column(self.time)
-        for d in days:
-            a = day_start(d)
-            lo = _count_less(t, a)
-            hi = _count_less(t, a + DAY_US)
-            new[d] = table.slice(lo, hi - lo)
-            info[d] = meta
-
     # -- REST ------------------------------------------------------------------------------
 
     def fetch_rest_days(self, days: list[dt.date], new: dict, info: dict) -> None:
         r = self.r
         self.stats.rest_days += len(days)
         self.stats.sources.add("rest")
-        for a, b in _day_ranges(days):
+        for a, b in day_ranges(days):
             t = self.rest_window(day_start(a), day_start(b))
             self.split_days(
                 t, [a + dt.timedelta(i) for i in range((b - a).days)], new, info, {"source": "rest"}
@@ -338,108 +228,6 @@ class Planner:
             step = r.step_us or DAY_US
             covered = min(end, start + (self.now - start) // step * step)
         return t, covered
-
-    # -- gaps ------------------------------------------------------------------------------
-
-    def fill_gaps(
-        self, days: list[dt.date], new: dict, info: dict, known: list[list[int]]
-    ) -> list[list[int]]:
-        """Ask REST about gaps inside newly fetched days; returns new exchange gaps."""
-        fetched = sorted(new)
-        if not fetched:
-            return []
-        table = pa.concat_tables(new[d] for d in fetched)
-        windows = self.gap_windows(table, fetched)
-        exchange: list[list[int]] = []
-        for a, b in windows:
-            if any(ka <= a and b <= kb for ka, kb in known):
-                continue
-            if self.r.source not in ("auto", "rest"):
-                self.unverified.append([a, b])  # REST not allowed: not proven an exchange gap
-                continue
-            self.stats.rest_gap_queries += 1
-            rows = self.rest_fill(a, b)
-            if rows.num_rows:
-                self.stats.sources.add("rest")
-                t = rows.column(self.time)
-                for d in list(new):
-                    lo, hi = _count_less(t, day_start(d)), _count_less(t, day_start(d) + DAY_US)
-                    if hi > lo:
-                        new[d] = pa.concat_tables([new[d], rows.slice(lo, hi - lo)])
-                        info[d] = {**info[d], "source": info[d]["source"] + "+rest"}
-            else:
-                exchange.append([a, b])
-        return exchange
-
-    def gap_windows(self, table: pa.Table, days: list[dt.date]) -> list[tuple[int, int]]:
-        """Fillable gaps of ``table`` as key windows ``[a, b)`` (times for klines and
-        fundingRate, ids for trades), including missing candles at day edges."""
-        r = self.r
-        gaps = find_gaps(table, r.interval if r.family == "klines" else None)
-        out: list[tuple[int, int]] = []
-        for g in gaps.to_pylist():
-            if g["kind"] not in FILLABLE:
-                continue
-            if r.family in ("klines", "fundingRate"):
-                out.append((_us(g["start"]), _us(g["end"])))
-            else:
-                out.append((g["before"] + 1, g["after"]))
-        step = r.step_us
-        if r.family == "klines" and step and step <= DAY_US and table.num_rows:
-            t = table.column("open_time")
-            first = _us(t[0].as_py())
-            last = _us(t[-1].as_py())
-            lo, hi = day_start(days[0]), day_start(days[-1]) + DAY_US
-            if first > lo:
-                out.append((lo, first))
-            if last + step < hi:
-                out.append((last + step, hi))
-        elif r.family == "klines" and step and step <= DAY_US:
-            out.append((day_start(days[0]), day_start(days[-1]) + DAY_US))
-        return sorted(out)
-
-    def rest_fill(self, a: int, b: int) -> pa.Table:
-        r, rest = self.r, self.c.rest
-        if r.family in ("klines", "fundingRate"):
-            return self.rest_window(a, b)
-        end = day_start(self.today) + DAY_US
-        if r.family == "aggTrades":
-            return rest.agg_trades(r.market, r.symbol, from_id=a, to_id=b, end_us=end)
-        return rest.trades(r.market, r.symbol, from_id=a, to_id=b, end_us=end)
-
-    def report(self, known: list[list[int]], start: int, end: int) -> None:
-        r = self.r
-        keyed_by_time = r.family in ("klines", "fundingRate")
-
-        def inside(gaps):
-            return [g for g in gaps if not keyed_by_time or (g[0] < end and g[1] > start)]
-
-        exchange, unverified = inside(known), inside(self.unverified)
-        self.stats.exchange_gaps = [tuple(g) for g in exchange]
-        if not (exchange or unverified) or r.on_gap == "ignore":
-            return
-
-        def text(gaps):
-            if keyed_by_time:
-                return "; ".join(f"[{fmt_us(a)}, {fmt_us(b)}) UTC" for a, b in gaps)
-            return "; ".join(f"ids [{a}, {b})" for a, b in gaps)
-
-        parts = []
-        if exchange:
-            parts.append(
-                f"{len(exchange)} exchange gap(s) that neither Vision nor REST can "
-                f"fill: {text(exchange)}"
-            )
-        if unverified:
-            parts.append(
-                f"{len(unverified)} gap(s) in the archives, not checked with REST "
-                f"(source={r.source!r}): {text(unverified)}"
-            )
-        message = f"{r.symbol} {r.dataset} {r.interval or ''}: " + "; ".join(parts)
-        if r.on_gap == "raise":
-            raise GapError(message, gaps=exchange + unverified)
-        warnings.warn(message, RuntimeWarning, stacklevel=5)
-        log.info(message)
 
     # -- cache -----------------------------------------------------------------------------
 
@@ -503,34 +291,9 @@ class Planner:
         out = []
         for t in pieces:
             col = t.column(self.time)
-            lo, hi = _count_less(col, start), _count_less(col, end)
+            lo, hi = count_less(col, start), count_less(col, end)
             if hi > lo:
                 out.append(t.slice(lo, hi - lo))
         if not out:
             return schema(self.r.family).empty_table()
         return pa.concat_tables(out)
-
-
-def _count_less(col, bound: int) -> int:
-    """Rows of sorted ``col`` below ``bound`` (time µs or id)."""
-    if pa.types.is_timestamp(col.type):
-        bound = pa.scalar(bound, col.type)
-    return pc.sum(pc.less(col, bound)).as_py() or 0
-
-
-def _us(value) -> int:
-    if isinstance(value, int):
-        return value
-    delta = value - dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
-
-
-def _day_ranges(days: list[dt.date]) -> list[tuple[dt.date, dt.date]]:
-    """Contiguous runs of days as ``[first, last + 1)``."""
-    out: list[tuple[dt.date, dt.date]] = []
-    for d in sorted(set(days)):
-        if out and out[-1][1] == d:
-            out[-1] = (out[-1][0], d + dt.timedelta(1))
-        else:
-            out.append((d, d + dt.timedelta(1)))
-    return out

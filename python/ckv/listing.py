@@ -1,0 +1,235 @@
+"""S3 ListObjects v1 paging of the Binance Vision bucket (DESIGN §4): ``?prefix=…&delimiter=/``
+with ``marker=…`` paging, 1,000 entries a page, ``IsTruncated`` + ``NextMarker``.
+
+``Job`` pages one prefix (sequentially: each page needs the previous page's end); ``Lister``
+runs many jobs concurrently through the core's HTTP client, page by page, parses the XML and
+turns HTTP, S3 and transport failures into one-line ``NetworkError``s (``RateLimitError`` for
+429/418); ``ListingBar`` shows the page count on stderr when it is a terminal.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import urllib.parse
+import xml.etree.ElementTree as ET
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from .exceptions import CkvError, NetworkError, RateLimitError
+from .progress import ProgressLine
+
+PAGE = 1000
+CHUNK = 1024  # requests per get_many call (the progress line moves between calls)
+
+
+class _Page:
+    __slots__ = ("keys", "prefixes", "truncated", "next_marker")
+
+    def __init__(self) -> None:
+        self.keys: list[str] = []
+        self.prefixes: list[str] = []
+        self.truncated = False
+        self.next_marker: str | None = None
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def _s3_error(text: str) -> tuple[str, str] | None:
+    """(Code, Message) of an S3 ``<Error>`` body, if ``text`` holds one."""
+    code = re.search(r"<Code>([^<]*)</Code>", text)
+    if not code:
+        return None
+    msg = re.search(r"<Message>([^<]*)</Message>", text)
+    return code.group(1).strip(), (msg.group(1).strip() if msg else "")
+
+
+def _fail(
+    message: str, url: str, status: int | None = None, cls: type[CkvError] = NetworkError
+) -> CkvError:
+    err = cls(" ".join(message.split()))
+    err.url = url  # type: ignore[attr-defined]
+    err.status = status  # type: ignore[attr-defined]
+    return err
+
+
+def _parse_page(body: bytes, url: str, where: str) -> _Page:
+    try:
+        root = ET.fromstring(body)
+    except ET.ParseError as e:
+        head = body[:60].decode("utf-8", "replace")
+        msg = f"{where}: unparsable listing XML ({e}; body starts {head!r})"
+        raise _fail(msg, url, 200) from e
+    if _local(root.tag) == "Error":
+        code = root.findtext("{*}Code") or root.findtext("Code") or "?"
+        msg = root.findtext("{*}Message") or root.findtext("Message") or ""
+        raise _fail(f"{where}: S3 error {code}: {msg}", url, 200)
+    if _local(root.tag) != "ListBucketResult":
+        raise _fail(f"{where}: not an S3 listing (root element <{_local(root.tag)}>)", url, 200)
+    page = _Page()
+    for child in root:
+        name = _local(child.tag)
+        if name == "Contents":
+            for sub in child:
+                if _local(sub.tag) == "Key":
+                    page.keys.append(sub.text or "")
+        elif name == "CommonPrefixes":
+            for sub in child:
+                if _local(sub.tag) == "Prefix":
+                    page.prefixes.append(sub.text or "")
+        elif name == "IsTruncated":
+            page.truncated = (child.text or "").strip().lower() == "true"
+        elif name == "NextMarker":
+            page.next_marker = child.text or None
+    return page
+
+
+class Job:
+    """Marker paging of one prefix (sequential: each page needs the previous page's end)."""
+
+    __slots__ = (
+        "prefix",
+        "marker",
+        "max_keys",
+        "until",
+        "keys",
+        "prefixes",
+        "done",
+        "more",
+        "last_returned",
+        "pages",
+    )
+
+    def __init__(
+        self,
+        prefix: str,
+        *,
+        marker: str = "",
+        max_keys: int = PAGE,
+        until: Callable[[Job], bool] | None = None,
+    ) -> None:
+        self.prefix = prefix
+        self.marker = marker
+        self.max_keys = max_keys
+        self.until = until
+        self.keys: list[str] = []
+        self.prefixes: list[str] = []
+        self.done = False
+        self.more = False  # entries remain after the point where ``until`` stopped
+        self.last_returned = marker
+        self.pages = 0
+
+    def query(self) -> str:
+        q = {"prefix": self.prefix, "delimiter": "/"}
+        if self.marker:
+            q["marker"] = self.marker
+        if self.max_keys != PAGE:
+            q["max-keys"] = str(self.max_keys)
+        return urllib.parse.urlencode(q)
+
+    def feed(self, page: _Page, url: str) -> None:
+        self.pages += 1
+        self.keys += page.keys
+        self.prefixes += page.prefixes
+        last = max(page.keys[-1:] + page.prefixes[-1:], default="")
+        if last > self.last_returned:
+            self.last_returned = last
+        if not page.truncated:
+            self.done, self.more = True, False
+            return
+        if self.until is not None and self.until(self):
+            self.done, self.more = True, True
+            return
+        nxt = page.next_marker or last
+        if not nxt or nxt <= self.marker:
+            raise _fail(f"listing of {self.prefix!r} is truncated but does not advance", url)
+        self.marker = nxt
+        self.max_keys = PAGE
+
+
+class ListingBar:
+    """``label: done/total pages`` on stderr when it is a terminal (else silent)."""
+
+    def __init__(self, label: str, enabled: bool) -> None:
+        self.line = ProgressLine(label) if enabled else None
+        self.done = 0
+        self.total = 0
+        self.symbols = 0
+
+    def show(self) -> None:
+        line = self.line
+        if line is None or not line.enabled:
+            return
+        elapsed = time.monotonic() - line.started
+        what = f"{self.symbols:,} symbols, " if self.symbols else ""
+        line.stream.write(
+            f"\r{line.label}: {what}{self.done:,}/{self.total:,} listing pages  {elapsed:5.1f}s"
+        )
+        line.stream.flush()
+        line.shown = True
+
+    def close(self) -> None:
+        if self.line is not None:
+            self.line.close()
+
+
+class Lister:
+    """Runs listing jobs concurrently through the core's HTTP client, page by page."""
+
+    def __init__(self, fetcher: Any, base_url: str, bar: ListingBar) -> None:
+        self.fetcher = fetcher
+        self.base_url = base_url.rstrip("/")
+        self.bar = bar
+        self.requests = 0
+
+    def run(self, jobs: Iterable[Job]) -> None:
+        pending = [j for j in jobs if not j.done]
+        self.bar.total += len(pending)
+        while pending:
+            for i in range(0, len(pending), CHUNK):
+                chunk = pending[i : i + CHUNK]
+                urls = [f"{self.base_url}?{j.query()}" for j in chunk]
+                answers = self.fetcher.get_many(urls)
+                self.requests += len(chunk)
+                for job, url, answer in zip(chunk, urls, answers):
+                    job.feed(self._page(answer, url, job.prefix), url)
+                self.bar.done += len(chunk)
+                self.bar.show()
+            pending = [j for j in pending if not j.done]
+            self.bar.total += len(pending)
+
+    def _page(self, answer: Any, url: str, prefix: str) -> _Page:
+        where = f"S3 listing of {prefix!r} at {self.base_url}"
+        if isinstance(answer, BaseException):
+            status = getattr(answer, "status", None)
+            if isinstance(answer, RateLimitError):
+                raise answer
+            s3 = _s3_error(str(answer))
+            if s3:
+                detail = f"HTTP {status} {s3[0]}: {s3[1]}"
+            else:
+                detail = str(answer).replace(url, "…")
+            err = _fail(f"{where} failed after retries: {detail}", url, status)
+            raise err from answer
+        status, headers, body = answer
+        if status in (429, 418):
+            ra = headers.get("retry-after") or headers.get("Retry-After")
+            err = _fail(
+                f"{where}: HTTP {status} rate limited (Retry-After {ra or '?'} s)",
+                url,
+                status,
+                RateLimitError,
+            )
+            try:
+                err.retry_after = float(ra) if ra else None  # type: ignore[attr-defined]
+            except ValueError:
+                err.retry_after = None  # type: ignore[attr-defined]
+            raise err
+        if status != 200:
+            s3 = _s3_error(bytes(body[:2000]).decode("utf-8", "replace"))
+            detail = f"{s3[0]}: {s3[1]}" if s3 else "no S3 error body"
+            hint = " (is CKV_LISTING_URL right?)" if status == 404 else ""
+            raise _fail(f"{where}: HTTP {status} {detail}{hint}", url, status)
+        return _parse_page(bytes(body), url, where)
