@@ -6,19 +6,27 @@ use flate2::{Compress, Compression, Crc, FlushCompress};
 
 /// Zip `data` as a single deflated member called `name`.
 pub fn zip_one(name: &str, data: &[u8], level: u32) -> Vec<u8> {
+    assemble(name, data, &[deflate_raw(data, level)])
+}
+
+/// The zip around `deflated` (the raw deflate stream of `data`, possibly in parts):
+/// local header, the stream, central directory, end record.
+pub fn assemble(name: &str, data: &[u8], deflated: &[Vec<u8>]) -> Vec<u8> {
     let mut crc = Crc::new();
     crc.update(data);
-    let deflated = deflate_raw(data, level);
+    let deflated_len: usize = deflated.iter().map(Vec::len).sum();
     let name = name.as_bytes();
-    let (crc, csize, usize_) = (crc.sum(), deflated.len() as u32, data.len() as u32);
-    let mut z = Vec::with_capacity(deflated.len() + 2 * name.len() + 120);
+    let (crc, csize, usize_) = (crc.sum(), deflated_len as u32, data.len() as u32);
+    let mut z = Vec::with_capacity(deflated_len + 2 * name.len() + 120);
     // Local file header.
     z.extend_from_slice(b"PK\x03\x04");
     push16(&mut z, &[20, 0, 8, 0, 0x21]); // version, flags, method, mod time, mod date
     push32(&mut z, &[crc, csize, usize_]);
     push16(&mut z, &[name.len() as u16, 0]);
     z.extend_from_slice(name);
-    z.extend_from_slice(&deflated);
+    for part in deflated {
+        z.extend_from_slice(part);
+    }
     // Central directory.
     let cd_start = z.len() as u32;
     z.extend_from_slice(b"PK\x01\x02");

@@ -7,9 +7,9 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
-use flate2::{Compress, Compression, Crc, FlushCompress, Status};
+use flate2::{Compress, Compression, FlushCompress, Status};
 
-use crate::zipwrite::zip_one;
+use crate::zipwrite::{assemble, zip_one};
 
 /// Chunk size of the parallel deflate.
 const CHUNK: usize = 4 << 20;
@@ -35,37 +35,11 @@ pub fn zip_member(name: &str, data: &[u8], level: u32) -> Vec<u8> {
             });
         }
     });
-    let mut crc = Crc::new();
-    crc.update(data);
     let parts: Vec<Vec<u8>> = out
         .into_iter()
         .map(|m| m.into_inner().unwrap_or_else(|e| e.into_inner()))
         .collect();
-    let deflated_len: usize = parts.iter().map(Vec::len).sum();
-    let name = name.as_bytes();
-    let (crc, csize, usize_) = (crc.sum(), deflated_len as u32, data.len() as u32);
-    let mut z = Vec::with_capacity(deflated_len + 2 * name.len() + 120);
-    z.extend_from_slice(b"PK\x03\x04");
-    push16(&mut z, &[20, 0, 8, 0, 0x21]);
-    push32(&mut z, &[crc, csize, usize_]);
-    push16(&mut z, &[name.len() as u16, 0]);
-    z.extend_from_slice(name);
-    for p in &parts {
-        z.extend_from_slice(p);
-    }
-    let cd_start = z.len() as u32;
-    z.extend_from_slice(b"PK\x01\x02");
-    push16(&mut z, &[20, 20, 0, 8, 0, 0x21]);
-    push32(&mut z, &[crc, csize, usize_]);
-    push16(&mut z, &[name.len() as u16, 0, 0, 0, 0]);
-    push32(&mut z, &[0, 0]);
-    z.extend_from_slice(name);
-    let cd_len = z.len() as u32 - cd_start;
-    z.extend_from_slice(b"PK\x05\x06");
-    push16(&mut z, &[0, 0, 1, 1]);
-    push32(&mut z, &[cd_len, cd_start]);
-    push16(&mut z, &[0]);
-    z
+    assemble(name, data, &parts)
 }
 
 /// Cut `data` after a newline about every `size` bytes.
@@ -111,14 +85,6 @@ fn deflate_part(data: &[u8], level: u32, last: bool) -> Vec<u8> {
             _ => {}
         }
     }
-}
-
-fn push16(z: &mut Vec<u8>, v: &[u16]) {
-    v.iter().for_each(|x| z.extend_from_slice(&x.to_le_bytes()));
-}
-
-fn push32(z: &mut Vec<u8>, v: &[u32]) {
-    v.iter().for_each(|x| z.extend_from_slice(&x.to_le_bytes()));
 }
 
 #[cfg(test)]
