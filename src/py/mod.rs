@@ -10,6 +10,11 @@ mod sim;
 
 use pyo3::prelude::*;
 
+/// mimalloc keeps freed pages for reuse, as pyarrow's and polars' allocators do, instead of
+/// returning every large column to the kernel and faulting it in again on the next parse.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// The compiled core of ckv.
 #[pymodule]
 mod _core {
