@@ -215,3 +215,14 @@ def test_today_is_cached_with_its_coverage_and_extended_incrementally(tmp_path):
     assert b.slice(0, a.num_rows).equals(a)
     assert first_requests >= a.num_rows // 1000  # the whole day so far, in pages
     assert second_requests == 1  # only the seconds the cache lacked
+
+
+def test_broken_monthly_archive_falls_back_to_daily_archives_not_rest(tmp_path):
+    with Simulator(seed=11, now=NOW, outages=[]) as s:
+        s.add_fault("*BTCUSDT-1h-2024-01.zip", "truncate")
+        c = client(tmp_path, s)
+        with pytest.warns(RuntimeWarning, match="using its daily archives instead"):
+            t = c.get_klines("BTCUSDT", "1h", "2024-01-01", "2024-02-01")
+        assert c.last_stats.rest_days == 0 and c.last_stats.archives == 1 + 31
+    assert t.num_rows == 31 * 24
+    assert_continuous(t, "1h")

@@ -86,13 +86,18 @@ class VisionArchives:
                 self.stats.archives_failed += 1
                 if r.on_bad_archive == "raise":
                     raise res.error
+                monthly = len(mdays) > 1 and not monthly_only
+                instead = "its daily archives" if monthly else "REST"
                 warnings.warn(
-                    f"unusable archive {url}: {res.error}; using REST instead",
+                    f"unusable archive {url}: {res.error}; using {instead} instead",
                     RuntimeWarning,
                     stacklevel=6,
                 )
                 log.info("unusable archive %s: %s", url, res.error)
-                leftover += mdays
+                if monthly:
+                    retry_daily += mdays  # a broken monthly archive: daily ones first
+                else:
+                    leftover += mdays
             elif len(mdays) > 1 and not monthly_only:
                 retry_daily += mdays  # monthly archive not there (yet): daily ones
             else:
