@@ -29,5 +29,10 @@ echo "== Python tests (against the installed release build)"
 # run from tests/ so `import ckv` is the installed package, not ./python
 python3 -m pytest -q -p no:cacheprovider tests
 
-echo "== benchmark smoke run (correctness-checked, 1 repeat)"
+echo "== the README's main job"
+ckv demo
+
+echo "== benchmark smoke runs (every timed result correctness-checked)"
+ckv bench --json --workload small --repeat 1 > /tmp/ckv-bench-small.json
+python3 -c "import json; r = json.load(open('/tmp/ckv-bench-small.json')); assert r['checks_passed'], r['checks']; print(len(r['checks']), 'bench checks passed')"
 python3 benches/bench_core.py --repeat 1

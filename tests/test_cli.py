@@ -122,7 +122,9 @@ def test_cache_commands(tmp_path, sim):
     assert not list(cache.rglob("*.arrow"))
 
 
-@pytest.mark.parametrize("sub", [[], ["get"], ["cache"], ["demo"], ["sim"], ["sim", "serve"]])
+@pytest.mark.parametrize(
+    "sub", [[], ["get"], ["cache"], ["demo"], ["sim"], ["sim", "serve"], ["bench"], ["symbols"]]
+)
 def test_help_everywhere(sub):
     r = ckv(*sub, "--help")
     assert r.returncode == 0 and "usage: ckv" in r.stdout

@@ -170,9 +170,11 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--days", type=int, default=30, help="days of 1m klines to fetch")
     demo.set_defaults(func=_demo)
 
+    from .bench_cli import add_bench_parser
     from .sim_cli import add_sim_parser
     from .symbols_cli import add_symbols_parser
 
+    add_bench_parser(sub)
     add_sim_parser(sub)
     add_symbols_parser(sub)
     return parser

@@ -1,0 +1,171 @@
+"""ckv and the baselines on one dataset: ``ckv.fetch_archives`` end to end and per stage
+(download, decode, parse), then (a), (b), (c) sequentially and (b) in a thread pool."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import pyarrow as pa
+
+from .. import _core
+from ..arrow import to_table
+from ..gaps import find_gaps
+from ..parse import parse_bytes
+from ..vision import fetch_archives
+from .baselines import PARSERS, parse_pyarrow, run_pool, run_sequential
+from .dataset import Dataset, _digest_of
+from .errors import CheckFailed
+from .measure import Recorder
+from .plans import POOL_THREADS
+from .specs import CsvSpec
+
+
+class ArchivesBench(Recorder):
+    """ckv and the baselines on the same archives (``archives``)."""
+
+    def archives(
+        self, workload: str, data: Dataset, spec: CsvSpec, expect_gaps: list[tuple[str, int]]
+    ) -> pa.Table | None:
+        """ckv end to end and per stage, then the baselines on the same URLs. Returns ckv's
+        (checked) table, the reference for later comparisons."""
+        urls, n = data.urls, len(data.urls)
+        sizes = {"zip": data.zip_bytes, "csv": data.csv_bytes}
+        ref: dict[str, pa.Table] = {}
+        interval = "1m" if spec.dataset == "klines" else None
+
+        def fetch() -> pa.Table:
+            res = fetch_archives(urls, spec.dataset, checksum="require")
+            bad = [r for r in res if r.status != "ok" or not r.verified]
+            if bad:
+                raise CheckFailed(f"{bad[0].url}: {bad[0].status} {bad[0].error}")
+            return pa.concat_tables([r.table for r in res])
+
+        def verify_fetch(t: pa.Table) -> None:
+            self.check(
+                workload,
+                "ckv.fetch rows",
+                t.num_rows == data.rows,
+                f"{t.num_rows:,} rows, CSV lines {data.rows:,}",
+            )
+            gaps = find_gaps(t, interval)
+            found = sorted((g["kind"], g["missing"]) for g in gaps.to_pylist())
+            self.check(
+                workload,
+                "ckv.fetch gaps",
+                found == sorted(expect_gaps),
+                f"found {found}, expected {sorted(expect_gaps)}",
+            )
+            ref["table"] = t
+
+        self.measure(
+            workload,
+            "ckv.fetch",
+            "ckv",
+            f"ckv.fetch_archives: download + SHA-256 + inflate + parse, {n} archive(s)",
+            fetch,
+            verify_fetch,
+            threads=self.cpus,
+            rows=data.rows,
+            nbytes=sizes,
+        )
+        if "table" not in ref:
+            return None
+        table = ref["table"]
+
+        fetcher: dict[str, _core.Fetcher] = {}
+
+        def new_fetcher() -> None:
+            fetcher["f"] = _core.Fetcher()
+
+        def download() -> list[bytes]:
+            answers = fetcher["f"].get_many(urls)
+            return [a[2] if isinstance(a, tuple) and a[0] == 200 else a for a in answers]
+
+        def verify_download(bodies: list[bytes]) -> None:
+            ok = all(
+                isinstance(b, bytes) and hashlib.sha256(b).hexdigest() == _digest_of(s)
+                for b, s in zip(bodies, data.sidecars)
+            )
+            self.check(workload, "ckv.download bodies match .CHECKSUM", ok, f"{n} archive(s)")
+
+        self.measure(
+            workload,
+            "ckv.download",
+            "ckv",
+            "stage: download only (Fetcher.get_many, concurrent; Fetcher made untimed)",
+            download,
+            verify_download,
+            setup=new_fetcher,
+            threads=self.cpus,
+            rows=None,
+            nbytes={"zip": data.zip_bytes},
+        )
+
+        digests = [_digest_of(s) for s in data.sidecars]
+
+        def decode() -> pa.Table:
+            parts = [
+                to_table(_core.read_archive(b, spec.dataset, sha256=d)["table"])
+                for b, d in zip(data.bodies, digests)
+            ]
+            return pa.concat_tables(parts)
+
+        def parse() -> pa.Table:
+            return pa.concat_tables([parse_bytes(m, spec.dataset) for m in data.members])
+
+        for name, label, fn in (
+            ("ckv.decode", "stage: SHA-256 + inflate + parse in memory (read_archive)", decode),
+            ("ckv.parse", "stage: parse only, CSV in memory (parse_bytes)", parse),
+        ):
+
+            def verify(t: pa.Table, name: str = name) -> None:
+                self.check(workload, f"{name} equals ckv.fetch", t.equals(table), "whole table")
+
+            self.measure(
+                workload,
+                name,
+                "ckv",
+                label + ", 1 thread",
+                fn,
+                verify,
+                rows=data.rows,
+                nbytes=sizes if name == "ckv.decode" else {"csv": data.csv_bytes},
+            )
+
+        for key, (label, parser) in PARSERS.items():
+
+            def run(parser=parser) -> tuple[Any, dict]:
+                return run_sequential(urls, lambda b: parser(b, spec))
+
+            def verify_b(t: Any, key: str = key) -> None:
+                self.same(workload, key, table, t, spec.compare)
+
+            self.measure(
+                workload,
+                key,
+                "baseline",
+                label + ", sequential",
+                run,
+                verify_b,
+                rows=data.rows,
+                nbytes=sizes,
+                stages=True,
+            )
+        if n > 1:
+
+            def pool() -> pa.Table:
+                return run_pool(urls, lambda b: parse_pyarrow(b, spec), POOL_THREADS)
+
+            self.measure(
+                workload,
+                "pyarrow_csv_pool",
+                "baseline",
+                f"(b) in a {POOL_THREADS}-thread pool (download + unzip + pyarrow.csv per archive)",
+                pool,
+                lambda t: self.same(workload, "pyarrow_csv_pool", table, t, spec.compare),
+                threads=POOL_THREADS,
+                rows=data.rows,
+                nbytes=sizes,
+            )
+        return table

@@ -1,0 +1,103 @@
+"""``ckv bench``: the command line of ``ckv.bench``.
+
+Wire it into ``ckv.cli.build_parser`` with ``add_bench_parser(sub)``; ``python -m ckv.bench_cli``
+runs it on its own. Exit codes: 0 every correctness check passed, 1 a check failed (its figure
+is not reported), 2 refused (a debug build without ``--allow-debug``) or bad arguments.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+
+__all__ = ["add_bench_parser", "main", "run"]
+
+DESCRIPTION = (
+    "Throughput of ckv against the local simulator, end to end and per stage, side by side "
+    "with (a) urllib + zipfile + csv, (b) zipfile + pyarrow.csv, (c) zipfile + polars.read_csv, "
+    "Parquet and pandas for cache reads, and this machine's limits (memcpy, SHA-256, raw "
+    "inflate, loopback HTTP). Every figure is checked for correctness before it is reported."
+)
+
+
+def add_bench_parser(subparsers) -> argparse.ArgumentParser:
+    """Add ``bench`` to an ``argparse`` sub-command set; its ``func`` returns an exit code."""
+    from .bench import WORKLOADS
+
+    p = subparsers.add_parser(
+        "bench", help="benchmark ckv against common baselines", description=DESCRIPTION
+    )
+    p.add_argument(
+        "--workload",
+        choices=["small", "full"],
+        default="small",
+        help="small: seconds (CI); full: a year of klines, a BTCUSDT-sized aggTrades day and "
+        "the peak-RSS month (minutes). Default: small",
+    )
+    p.add_argument(
+        "--repeat", type=int, default=3, metavar="N", help="timed runs per figure (median)"
+    )
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.add_argument("--plot", metavar="FILE.png", help="also draw a bar chart to FILE.png")
+    p.add_argument(
+        "--only",
+        nargs="+",
+        choices=WORKLOADS,
+        metavar="NAME",
+        help=f"run only these workloads ({', '.join(WORKLOADS)})",
+    )
+    p.add_argument(
+        "--allow-debug", action="store_true", help="run even on a debug build of the core"
+    )
+    p.set_defaults(func=run)
+    return p
+
+
+def run(args: argparse.Namespace) -> int:
+    from .bench import BenchRefused, format_report, run_bench, write_png
+
+    if args.repeat < 1:
+        print("ckv bench: error: --repeat must be at least 1", file=sys.stderr)
+        return 2
+    if args.plot and not args.plot.lower().endswith(".png"):
+        print("ckv bench: error: --plot needs a .png file name", file=sys.stderr)
+        return 2
+    progress = None
+    if sys.stderr.isatty():
+
+        def progress(msg: str) -> None:
+            print(f"· {msg}", file=sys.stderr, flush=True)
+
+    try:
+        report = run_bench(
+            args.workload,
+            args.repeat,
+            args.only,
+            allow_debug=args.allow_debug,
+            progress=progress,
+        )
+    except BenchRefused as e:
+        print(f"ckv bench: refused: {e}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(report, indent=2))
+    else:
+        print(format_report(report))
+    if args.plot:
+        w, h = write_png(report, args.plot)
+        print(f"ckv bench: chart written to {args.plot} ({w}×{h})", file=sys.stderr)
+    return 0 if report["checks_passed"] else 1
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="ckv")
+    sub = parser.add_subparsers(dest="command", required=True)
+    add_bench_parser(sub)
+    args = parser.parse_args(["bench", *(sys.argv[1:] if argv is None else argv)])
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
