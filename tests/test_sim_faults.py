@@ -43,6 +43,9 @@ def test_status_faults(sim):
     sim.add_fault("*2024-06-02.zip", "500")
     sim.add_fault("*2024-06-03.zip", "503")
     sim.add_fault("/api/v3/klines", "503")
+    sim.add_fault("*2024-06-04.zip", "403")
+    s403, _, b403 = request(sim, DAY.replace("06-01", "06-04"))
+    assert s403 == 403 and b"AccessDenied" in b403
     s404, _, b404 = request(sim, DAY)
     assert s404 == 404 and b"NoSuchKey" in b404
     s500, _, b500 = request(sim, DAY.replace("06-01", "06-02"))
@@ -51,7 +54,7 @@ def test_status_faults(sim):
     assert s503 == 503 and b"SlowDown" in b503
     status, _, body = request(sim, "/api/v3/klines?symbol=BTCUSDT&interval=1m")
     assert status == 503 and json.loads(body)["code"] == -1008
-    assert [h for _, h in sim.fault_hits()] == [1, 1, 1, 1]
+    assert [h for _, h in sim.fault_hits()] == [1, 1, 1, 1, 1]
 
 
 def test_rate_limit_faults(sim):

@@ -557,6 +557,7 @@ def test_ttl_cache_makes_no_request(faults, tmp_path):
     ("kind", "options", "error", "words", "status"),
     [
         ("xml_error", {}, NetworkError, "S3 error AccessDenied: Access Denied", 200),
+        ("403", {}, NetworkError, "AccessDenied", 403),
         ("503", {}, NetworkError, "HTTP 503 SlowDown", 503),
         ("500", {}, NetworkError, "HTTP 500 InternalError", 500),
         ("truncate", {"fraction": 0.5}, NetworkError, "unparsable listing XML", 200),

@@ -176,6 +176,9 @@ pub fn apply(f: FaultKind, mut reply: Reply, path: &str) -> Reply {
             };
             Reply::new(s, "application/json;charset=UTF-8", body)
         }
+        FaultKind::Status(403) => {
+            Reply::new(403, "application/xml", xml("AccessDenied", "Access Denied"))
+        }
         FaultKind::Status(503) => Reply::new(
             503,
             "application/xml",

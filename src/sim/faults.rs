@@ -54,12 +54,13 @@ impl Default for FaultParams {
 }
 
 impl FaultKind {
-    /// Parse a kind name: `404`, `500`, `503`, `slow`, `drop`, `truncate`, `bad_checksum`,
+    /// Parse a kind name: `403`, `404`, `500`, `503`, `slow`, `drop`, `truncate`, `bad_checksum`,
     /// `xml_error`, `429`, `418`.
     pub fn parse(name: &str, p: FaultParams) -> Result<Self> {
         let fraction = p.fraction.clamp(0.0, 1.0);
         Ok(match name {
             "404" | "not_found" => FaultKind::NotFound,
+            "403" => FaultKind::Status(403),
             "500" => FaultKind::Status(500),
             "503" => FaultKind::Status(503),
             "slow" => FaultKind::Slow {
