@@ -32,6 +32,7 @@ import pyarrow.csv as pacsv  # noqa: E402
 
 import ckv  # noqa: E402
 from ckv import _core  # noqa: E402
+from ckv.bench.specs import AGG, KLINES  # noqa: E402
 from ckv.sim import routes_from_dir, serve_routes  # noqa: E402
 
 REAL = Path(
@@ -39,40 +40,10 @@ REAL = Path(
         "CKV_REAL_FIXTURES", Path(__file__).resolve().parents[2] / "shared/fixtures/real"
     )
 )
-KLINE_COLS = [
-    "open_time",
-    "open",
-    "high",
-    "low",
-    "close",
-    "volume",
-    "close_time",
-    "quote_volume",
-    "trades",
-    "taker_buy_base_volume",
-    "taker_buy_quote_volume",
-    "ignore",
-]
-KLINE_TYPES = [
-    pa.int64(),
-    *[pa.float64()] * 5,
-    pa.int64(),
-    pa.float64(),
-    pa.int64(),
-    pa.float64(),
-    pa.float64(),
-    pa.int64(),
-]
-AGG_COLS = [
-    "agg_trade_id",
-    "price",
-    "quantity",
-    "first_trade_id",
-    "last_trade_id",
-    "time",
-    "is_buyer_maker",
-]
-AGG_TYPES = [pa.int64(), pa.float64(), pa.float64(), pa.int64(), pa.int64(), pa.int64(), pa.bool_()]
+# The Vision CSV layouts as users spell them (shared with `ckv bench`); futures aggTrades
+# have no is_best_match column.
+KLINE_COLS, KLINE_TYPES = list(KLINES.names), list(KLINES.types)
+AGG_COLS, AGG_TYPES = list(AGG.names[:7]), list(AGG.types[:7])
 
 
 def median_time(fn, repeat: int) -> tuple[float, object]:
