@@ -177,6 +177,10 @@ class Planner(VisionArchives, GapFilling):
         if new:
             self.store(parts, new, info, new_gaps, covered)
             known += new_gaps
+            # The fetched rows are on disk now: free them before mapping the partitions, so
+            # the call never holds a dataset twice (heap copy + mapped pages).
+            new.clear()
+            cached.clear()
             cached = {k: self.c.store.read(self.part_path(k)) for k in parts}
         pieces = [t for t, _ in (cached[k] for k in parts) if t is not None and t.num_rows]
         result = self.slice(pieces, r.start_us, end)

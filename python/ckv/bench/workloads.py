@@ -40,7 +40,7 @@ def _run_workloads(
     agg: Dataset | None = None
     if want & {"limits", "aggtrades"} or ("rss" in want and plan.rss_month):
         with bench.guard("aggtrades"):
-            cache_mb = 1536 if plan.rss_month and "rss" in want else 768
+            cache_mb = 3072 if plan.rss_month and "rss" in want else 768
             big = stack.enter_context(
                 Simulator(seed=SEED, now=NOW, activity=plan.agg_activity, cache_mb=cache_mb)
             )
