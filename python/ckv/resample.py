@@ -55,6 +55,8 @@ from typing import Any
 import polars as pl
 import pyarrow as pa
 
+from .arrow import schema
+
 __all__ = ["resample"]
 
 _SECOND = 1_000_000
@@ -82,30 +84,10 @@ _VALID_EVERY = (
 # Most decimals a price or quantity may have for exact sums (Binance uses at most 8).
 _MAX_DECIMALS = 8
 
-_AGG_COLUMNS = (
-    "agg_trade_id",
-    "price",
-    "quantity",
-    "first_trade_id",
-    "last_trade_id",
-    "time",
-    "is_buyer_maker",
-)
+# Input columns used, and the output schema: both from the core's DESIGN §3 schemas.
+_AGG_COLUMNS = tuple(schema("aggTrades").names[:7])  # is_best_match is not needed
 _TRADE_COLUMNS = ("trade_id", "price", "quantity", "time", "is_buyer_maker")
-
-_KLINES = {
-    "open_time": pl.Datetime("us", "UTC"),
-    "open": pl.Float64,
-    "high": pl.Float64,
-    "low": pl.Float64,
-    "close": pl.Float64,
-    "volume": pl.Float64,
-    "close_time": pl.Datetime("us", "UTC"),
-    "quote_volume": pl.Float64,
-    "trades": pl.Int64,
-    "taker_buy_base_volume": pl.Float64,
-    "taker_buy_quote_volume": pl.Float64,
-}
+_KLINES = dict(pl.from_arrow(schema("klines").empty_table()).schema)
 
 
 @dataclass(frozen=True)
@@ -453,8 +435,6 @@ def resample(
 
 def _arrow_klines(df: pl.DataFrame) -> pa.Table:
     """``df`` as a pyarrow Table with exactly the klines schema (non-null fields)."""
-    from .arrow import schema
-
     table = df.to_arrow()
     target = schema("klines")
     return pa.Table.from_arrays(
