@@ -13,10 +13,14 @@ __all__ = [
     "CacheError",
     "ChecksumError",
     "CkvError",
+    "CkvWarning",
     "DataUnavailableError",
+    "DataWarning",
     "GapError",
+    "GapWarning",
     "NetworkError",
     "ParseError",
+    "ProtocolError",
     "RateLimitError",
     "SymbolNotFoundError",
 ]
@@ -49,22 +53,22 @@ class DataUnavailableError(CkvError):
 class ChecksumError(CkvError):
     """An archive's SHA-256 differs from its ``.CHECKSUM`` sidecar."""
 
-    file: str
-    expected: str
-    actual: str
+    file: str | None = None
+    expected: str | None = None
+    actual: str | None = None
 
 
 class ArchiveError(CkvError):
     """An archive is not a usable zip (XML error body, truncated, bad deflate data)."""
 
-    file: str
+    file: str | None = None
 
 
 class ParseError(CkvError):
     """A CSV line does not fit the dataset. ``file`` and ``line`` (1-based) say where."""
 
-    file: str
-    line: int
+    file: str | None = None
+    line: int | None = None
 
 
 class GapError(CkvError):
@@ -90,11 +94,42 @@ class RateLimitError(CkvError):
 class NetworkError(CkvError):
     """Connection, timeout or server errors that outlasted the retries."""
 
-    url: str | None
-    status: int | None
+    url: str | None = None
+    status: int | None = None
+
+
+class ProtocolError(NetworkError):
+    """A server answered something that is not what its protocol promises (truncated or
+    malformed JSON, an HTML/XML page with status 200, rows of the wrong shape, non-finite
+    numbers). Retried like a 5xx; raised when it persists. ``url`` and ``snippet`` (the start
+    of the body) say what came back."""
+
+    snippet: str
+
+    def __init__(
+        self, message: str = "", url: str | None = None, snippet: str = "", status: int | None = None
+    ) -> None:
+        super().__init__(message)
+        self.url = url
+        self.snippet = snippet
+        self.status = status
 
 
 class CacheError(CkvError):
     """A cache file could not be written or read."""
 
-    path: str
+    path: str | None = None
+
+
+class CkvWarning(UserWarning):
+    """Base class of every warning ckv issues; filter with ``warnings.simplefilter``."""
+
+
+class GapWarning(CkvWarning):
+    """The returned data has gaps (exchange gaps or gaps not yet checked with REST)."""
+
+
+class DataWarning(CkvWarning):
+    """Something about the returned data the caller should know: known-empty spans (before a
+    listing, after a delisting), an archive replaced by REST, a table that could not be
+    cached, data not verified by a checksum."""
