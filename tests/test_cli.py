@@ -77,7 +77,7 @@ def test_symbols_file_writes_one_file_per_symbol(tmp_path, sim):
         (["get", "klines", "BTCUSDT", "--start", "2024-01-01", "--end", "2024-01-02", "-o",
           "x.xlsx", "--offline"], "ckv: error: output x.xlsx must end in"),
         (["get", "klines", "BTCUSDT", "--start", "2024-01-01", "--end", "2024-01-02",
-          "--offline"], "ckv: error: BTCUSDT klines 1m not in the cache"),
+          "--offline"], "ckv: error: spot BTCUSDT klines 1m not in the cache"),
     ],
 )  # fmt: skip
 def test_errors_are_one_line_and_exit_1(tmp_path, args, message):

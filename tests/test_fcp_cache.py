@@ -15,6 +15,7 @@ import pyarrow as pa
 import pytest
 
 import ckv
+from ckv.exceptions import GapWarning
 from ckv.sim import routes_from_dir, serve_routes
 
 UTC = dt.timezone.utc
@@ -48,7 +49,7 @@ def mapped_ranges() -> list[tuple[int, int, str]]:
 
 def test_year_from_vision_then_cache_only(tmp_path, year_server):
     c = client(tmp_path, year_server)
-    with pytest.warns(RuntimeWarning, match="2023-03-24 12:40:00, 2023-03-24 14:00:00"):
+    with pytest.warns(GapWarning, match="2023-03-24 12:40:00, 2023-03-24 14:00:00"):
         t = c.get_klines("BTCUSDT", "1m", "2023-01-01", "2024-01-01", source="vision")
     assert t.num_rows == 525_520
     assert c.last_stats.archives >= 365 and c.last_stats.sources == {"vision"}

@@ -12,6 +12,7 @@ import pyarrow.compute as pc
 import pytest
 
 import ckv
+from ckv.exceptions import DataWarning, GapWarning
 from ckv.sim import Simulator
 
 UTC = dt.timezone.utc
@@ -91,7 +92,7 @@ def test_broken_archive_day_comes_from_rest(tmp_path, fault):
         )
         s.add_fault("*BTCUSDT-5m-2024-03-06.zip*", fault)
         c = client(tmp_path / "faulty", s)
-        with pytest.warns(RuntimeWarning, match="2024-03-06"):
+        with pytest.warns(DataWarning, match="2024-03-06"):
             t = c.get_klines("BTCUSDT", "5m", "2024-03-05", "2024-03-08")
         assert c.last_stats.archives_failed == 1 and c.last_stats.rest_days == 1
         assert t.equals(clean)
@@ -149,7 +150,7 @@ def test_real_2023_year_with_its_exchange_gap_asked_once(tmp_path, real_dir):
         c = client(tmp_path, s)
         gap_queries = []
         for _ in range(3):
-            with pytest.warns(RuntimeWarning, match="exchange gap") as record:
+            with pytest.warns(GapWarning, match="exchange gap") as record:
                 t = c.get_klines("BTCUSDT", "1m", "2023-01-01", "2024-01-01")
             gap_queries.append(c.last_stats.rest_gap_queries)
             assert t.num_rows == 525_520
@@ -221,7 +222,7 @@ def test_broken_monthly_archive_falls_back_to_daily_archives_not_rest(tmp_path):
     with Simulator(seed=11, now=NOW, outages=[]) as s:
         s.add_fault("*BTCUSDT-1h-2024-01.zip", "truncate")
         c = client(tmp_path, s)
-        with pytest.warns(RuntimeWarning, match="using its daily archives instead"):
+        with pytest.warns(DataWarning, match="used its daily archives instead"):
             t = c.get_klines("BTCUSDT", "1h", "2024-01-01", "2024-02-01")
         assert c.last_stats.rest_days == 0 and c.last_stats.archives == 1 + 31
     assert t.num_rows == 31 * 24

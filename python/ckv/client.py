@@ -15,7 +15,9 @@ from pathlib import Path
 import pyarrow as pa
 
 from . import _core, config
-from .fcp import FIXED_STEP_US, Planner, Request, Stats
+from .planner import Listing, Request, Stats
+from .planner import run as run_plan
+from .planner.timeline import STEP_S
 from .progress import ProgressLine
 from .rest import RestClient
 from .store import Store
@@ -24,7 +26,7 @@ from .vision import ArchiveResult, fetch_archives
 
 __all__ = ["Client", "default_client"]
 
-INTERVALS = (*FIXED_STEP_US, "1mo")
+INTERVALS = (*STEP_S, "1mo")
 PRICE_DATASET = {
     "trade": "klines",
     "mark": "markPriceKlines",
@@ -64,7 +66,7 @@ class Client:
         timeout: float = 30.0,
         clock: Callable[[], int] | None = None,
     ) -> None:
-        self.cache_dir = Path(cache_dir) if cache_dir else config.default_cache_dir()
+        self.cache_dir = Path(cache_dir).expanduser() if cache_dir else config.default_cache_dir()
         self.vision_url = (vision_url or config.vision_url()).rstrip("/")
         self.listing_url = (listing_url or config.listing_url()).rstrip("/")
         urls = config.rest_urls()
@@ -79,12 +81,25 @@ class Client:
         self.rest = RestClient(self.fetcher, self.rest_urls)
         self.last_stats: Stats | None = None
         self._progress: ProgressLine | None = None
+        self._listings: dict[tuple[str, str, str, str | None], Listing] = {}
 
     # -- plumbing used by the planner --------------------------------------------------------
 
     def now_us(self) -> int:
         """The current time in epoch µs (``clock`` when given, e.g. a simulator's)."""
         return self._clock() if self._clock else time.time_ns() // 1000
+
+    def known_listing(self, req: Request) -> Listing | None:
+        """The listing window learned earlier in this process, if any."""
+        return self._listings.get((req.market, req.dataset, req.symbol, req.interval))
+
+    def remember_listing(self, req: Request, listing: Listing) -> None:
+        self._listings[(req.market, req.dataset, req.symbol, req.interval)] = listing
+
+    def iter_fetch(self, urls: list[str], tasks: list, dataset: str):
+        """``(task, ArchiveResult)`` for every archive, as they complete."""
+        for task, res in zip(tasks, self.fetch(urls, dataset)):
+            yield task, res
 
     def fetch(self, urls: list[str], dataset: str) -> list[ArchiveResult]:
         if not urls:
@@ -105,12 +120,11 @@ class Client:
     def _run(self, req: Request, progress: bool) -> pa.Table:
         if self.offline:
             req.source = "cache"
-        planner = Planner(self, req)
         self._progress = ProgressLine(f"{req.symbol} {req.dataset}") if progress else None
         try:
-            return planner.run()
+            table, _ = run_plan(self, req)
+            return table
         finally:
-            self.last_stats = planner.stats
             if self._progress is not None:
                 self._progress.close()
             self._progress = None

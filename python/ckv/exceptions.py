@@ -107,7 +107,11 @@ class ProtocolError(NetworkError):
     snippet: str
 
     def __init__(
-        self, message: str = "", url: str | None = None, snippet: str = "", status: int | None = None
+        self,
+        message: str = "",
+        url: str | None = None,
+        snippet: str = "",
+        status: int | None = None,
     ) -> None:
         super().__init__(message)
         self.url = url

@@ -11,55 +11,22 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import json
 import logging
 import os
+import warnings
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyarrow as pa
 
 from . import _core
+from ._util.warn import find_stacklevel
 from .arrow import to_table
-from .exceptions import CacheError
+from .exceptions import CacheError, DataWarning
+from .planner.meta import PartitionMeta
 
 log = logging.getLogger("ckv.cache")
 META_KEY = "ckv"
-FORMAT = 1
-
-
-@dataclass
-class PartitionMeta:
-    """What a partition file knows about itself."""
-
-    days: dict[str, dict] = field(default_factory=dict)  # complete day → {source, sha256}
-    exchange_gaps: list[list[int]] = field(default_factory=list)  # [start, end) key ranges
-    partial: dict[str, int] = field(default_factory=dict)  # current day → final up to (µs)
-
-    def to_json(self) -> str:
-        return json.dumps(
-            {
-                "format": FORMAT,
-                "days": self.days,
-                "partial": self.partial,
-                "exchange_gaps": sorted(self.exchange_gaps),
-            },
-            sort_keys=True,
-        )
-
-    @classmethod
-    def from_json(cls, text: str | None) -> PartitionMeta:
-        if not text:
-            return cls()
-        raw = json.loads(text)
-        if raw.get("format") != FORMAT:
-            raise ValueError(f"unknown cache format {raw.get('format')!r}")
-        return cls(
-            days=dict(raw.get("days", {})),
-            exchange_gaps=[list(g) for g in raw.get("exchange_gaps", [])],
-            partial={k: int(v) for k, v in raw.get("partial", {}).items()},
-        )
 
 
 def daily_partitions(dataset: str, interval: str | None) -> bool:
@@ -88,7 +55,12 @@ class Store:
             stream, meta = _core.read_cache(str(path))
             return to_table(stream), PartitionMeta.from_json(meta.get(META_KEY))
         except (CacheError, ValueError, KeyError) as e:
-            log.warning("cache file %s is unreadable (%s): treating it as missing", path, e)
+            warnings.warn(
+                f"cache file {path} is unreadable ({e}): treating it as missing and refetching",
+                DataWarning,
+                stacklevel=find_stacklevel(),
+            )
+            log.info("cache file %s is unreadable (%s): treating it as missing", path, e)
             return None, PartitionMeta()
 
     def write(self, path: Path, table: pa.Table, meta: PartitionMeta) -> None:
@@ -96,11 +68,19 @@ class Store:
             table = pa.Table.from_batches([pa.RecordBatch.from_pylist([], schema=table.schema)])
         _core.write_cache(str(path), table, {META_KEY: meta.to_json()})
 
+    def lock_path(self, path: Path) -> Path:
+        """Locks live under ``{root}/.ckv/locks/``, mirroring the partition paths, so the
+        partition folders hold nothing but partitions (pyarrow/polars/duckdb open them)."""
+        rel = Path(path).relative_to(self.root)
+        return self.root / ".ckv" / "locks" / rel.with_name(rel.name + ".lock")
+
     @contextlib.contextmanager
     def lock(self, path: Path) -> Iterator[None]:
         """Exclusive advisory lock of one partition (held across read-merge-write)."""
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path.with_name(path.name + ".lock"), os.O_CREAT | os.O_RDWR, 0o644)
+        lock = self.lock_path(path)
+        lock.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(lock, os.O_CREAT | os.O_RDWR, 0o644)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
             yield

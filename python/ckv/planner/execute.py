@@ -1,0 +1,400 @@
+"""Runs a plan (docs/architecture.md, "The planner"): archives, REST, commits, holes.
+
+The executor is the only part of the planner that does I/O; what to do comes from the pure
+steps in ``plan`` and ``holes``. Partitions are committed as soon as their days are settled, so
+an interrupt (Ctrl-C) or a failure later in the call keeps everything already verified.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass, field
+
+import pyarrow as pa
+
+from ..exceptions import (
+    ArchiveError,
+    ChecksumError,
+    DataUnavailableError,
+    NetworkError,
+    ParseError,
+    RateLimitError,
+)
+from ..timeutil import DAY_US, day_of, day_start
+from ..vision import archive_url
+from . import listing as listing_mod
+from .holes import int_values, partition_holes
+from .meta import EXCHANGE, Hole, PartitionMeta, covered
+from .plan import (
+    ArchiveTask,
+    Listing,
+    OpenDay,
+    after_vision,
+    daily_tasks,
+    day_ranges,
+    part_days,
+    part_key,
+    plan,
+)
+from .request import Request, Stats
+from .rows import between, merge, split_days
+from .timeline import day_end
+
+log = logging.getLogger("ckv.fcp")
+TRANSIENT = (NetworkError, RateLimitError)
+BROKEN = (ChecksumError, ArchiveError, ParseError)
+
+
+@dataclass
+class Work:
+    """What a call adds to one partition before it is committed."""
+
+    days: dict[dt.date, pa.Table] = field(default_factory=dict)
+    info: dict[dt.date, dict] = field(default_factory=dict)
+    partial: dict[dt.date, int] = field(default_factory=dict)
+    empty: list[list[int]] = field(default_factory=list)
+    asked: list[list[int]] = field(default_factory=list)  # REST asked, for holes
+    extra: list[pa.Table] = field(default_factory=list)  # hole fills
+
+    def __bool__(self) -> bool:
+        return bool(self.days or self.partial or self.empty or self.asked or self.extra)
+
+
+class Executor:
+    """Runs one request against a ``Client`` (its store, fetcher, REST client and clock)."""
+
+    def __init__(self, client, req: Request) -> None:
+        self.c = client
+        self.r = req
+        self.stats = Stats()
+        self.now = client.now_us()
+        self.today = day_of(self.now)
+        self.tables: dict[str, pa.Table | None] = {}
+        self.metas: dict[str, PartitionMeta] = {}
+        self.work: dict[str, Work] = {}
+        self.notes: list[str] = []  # DataWarnings for the report
+        self.transient: list[tuple[list[dt.date], BaseException]] = []
+        self.listing: Listing | None = client.known_listing(req)
+
+    # -- paths and partitions -----------------------------------------------------------
+
+    def path(self, key: str):
+        r = self.r
+        return self.c.store.path(r.market, r.dataset, r.symbol, r.interval, key)
+
+    def key(self, day: dt.date) -> str:
+        return part_key(self.r, day)
+
+    def read(self, keys) -> None:
+        for k in keys:
+            table, meta = self.c.store.read(self.path(k))
+            self.tables[k], self.metas[k] = table, meta
+            if table is not None:
+                self.stats.partitions_read += 1
+
+    # -- main ---------------------------------------------------------------------------
+
+    def run(self):
+        """Execute; returns ``(plan, tables, metas)`` for assembly."""
+        r = self.r
+        first = plan(r, {}, None, self.now)
+        self.read(first.parts)
+        p = plan(r, self.metas, self.listing, self.now)
+        if p.cache_missing:
+            raise _unavailable(
+                r, p.cache_missing, "not in the cache (source='cache' never uses the network)"
+            )
+        if p.vision_missing:
+            raise _unavailable(
+                r,
+                p.vision_missing,
+                "not on Vision (source='vision'): the "
+                "current day and unpublished days come from REST only",
+            )
+        for od in p.cache_short:
+            self.notes.append(
+                f"the cache holds {od.day} only up to {_fmt(od.since)} UTC (source='cache')"
+            )
+        if self.stats.partitions_read:
+            self.stats.sources.add("cache")
+        try:
+            self._empty_days(p.empty_days)
+            rest_days = list(p.rest_days)
+            rest_days += self._archives(p.archives)
+            self._rest_days(rest_days)
+            self._open_days(p.open_days)
+            self.flush()
+            self._fill_holes(p)
+        except BaseException:
+            self.flush()  # keep what was verified, whatever stopped the call
+            raise
+        if self.transient:
+            days, err = self.transient[0]
+            all_days = sorted({d for ds, _ in self.transient for d in ds})
+            text = ", ".join(f"[{a}, {b})" for a, b in day_ranges(all_days))
+            raise _retyped(
+                err,
+                f"{r.label()}: Vision failed after retries for {text} ({err}); everything "
+                "else was fetched and cached, call again to fetch the rest",
+            )
+        return p
+
+    # -- Vision -------------------------------------------------------------------------
+
+    def url(self, task: ArchiveTask) -> str:
+        r = self.r
+        iv = r.interval if r.family == "klines" else None
+        return archive_url(self.c.vision_url, r.market, r.dataset, r.symbol, task.period, iv)
+
+    def _archives(self, tasks: list[ArchiveTask]) -> list[dt.date]:
+        """Fetch archives (monthly ones falling back to daily); returns the days for REST."""
+        if not tasks:
+            return []
+        not_found: list[dt.date] = []
+        rest: list[dt.date] = []
+        retry_daily: list[dt.date] = []
+        outstanding = {}
+        for t in tasks:
+            for d in t.days:
+                outstanding.setdefault(self.key(d), set()).add(d)
+        for task, res in self.c.iter_fetch([self.url(t) for t in tasks], tasks, self.r.dataset):
+            self.stats.archives += 1
+            if res.status == "ok":
+                self.stats.sources.add("vision")
+                info = {"source": "vision", "sha256": res.sha256, "verified": res.verified}
+                for d, rows in split_days(res.table, self.r.time, list(task.days)).items():
+                    self._add_day(d, rows, info)
+            elif res.status == "not_found":
+                if task.monthly and not self.r.monthly_only:
+                    retry_daily += task.days
+                else:
+                    not_found += task.days
+            else:
+                self.stats.archives_failed += 1
+                self._bad_archive(task, res, retry_daily, rest)
+            for d in task.days:
+                k = self.key(d)
+                outstanding[k].discard(d)
+                if not outstanding[k] and not any(x in retry_daily for x in task.days):
+                    self.commit(k)
+        if retry_daily:
+            rest += self._archives(daily_tasks(sorted(retry_daily)))
+        if not_found:
+            rest += self._after_404(not_found)
+        return rest
+
+    def _bad_archive(self, task, res, retry_daily, rest) -> None:
+        err = res.error
+        url = res.url
+        if isinstance(err, TRANSIENT) or getattr(res, "transient", False):
+            self.transient.append((list(task.days), err))
+            log.info("transient failure of %s: %s", url, err)
+            return
+        if self.r.on_bad_archive == "raise":
+            raise err
+        monthly = task.monthly and not self.r.monthly_only
+        instead = "its daily archives" if monthly else "REST"
+        self.notes.append(f"broken archive {url} ({err}); used {instead} instead")
+        log.info("broken archive %s: %s", url, err)
+        (retry_daily if monthly else rest).extend(task.days)
+
+    def _after_404(self, days: list[dt.date]) -> list[dt.date]:
+        lst = self.listing
+        if lst is None or not all(lst.outside(d) for d in days):
+            self.listing = self._lookup_listing(sorted(days)) or lst
+        after = after_vision(self.r, days, self.listing)
+        self._empty_days(after.empty_days)
+        if after.vision_missing:
+            self.flush()
+            raise _unavailable(self.r, after.vision_missing, "not on Vision (source='vision')")
+        return after.rest_days
+
+    def _lookup_listing(self, days: list[dt.date]) -> Listing | None:
+        def ask(probe: dt.date) -> Listing | None:
+            self.stats.listing_queries += 1
+            return listing_mod.lookup(self.c.fetcher, self.c.listing_url, self.r, probe, self.today)
+
+        found = ask(days[0])
+        if found is None or found.first is None:
+            return None
+        later = [d for d in days if d > found.first]
+        if later and later[0] != days[0]:
+            found = ask(later[0]) or found
+        self.c.remember_listing(self.r, found)
+        return found
+
+    # -- REST ---------------------------------------------------------------------------
+
+    def _rest_days(self, days: list[dt.date]) -> None:
+        if not days:
+            return
+        self.stats.rest_days += len(days)
+        self.stats.sources.add("rest")
+        for a, b in day_ranges(days):
+            span = [a + dt.timedelta(i) for i in range((b - a).days)]
+            rows = self.rest_window(day_start(a), day_start(b))
+            for d, part in split_days(rows, self.r.time, span).items():
+                if part.num_rows == 0:
+                    self._empty_days([d])
+                else:
+                    self._add_day(d, part, {"source": "rest"})
+            for k in {self.key(d) for d in span}:
+                self.commit(k)
+        log.info("REST for %s on %d day(s)", self.r.label(), len(days))
+
+    def _open_days(self, days: list[OpenDay]) -> None:
+        for od in days:
+            self.stats.sources.add("rest")
+            rows = self.rest_window(od.since, od.until)
+            rows = between(rows, self.r.time, od.since, od.until)
+            w = self.work.setdefault(self.key(od.day), Work())
+            w.extra.append(rows)
+            w.partial[od.day] = od.until
+            self.commit(self.key(od.day))
+
+    def rest_window(self, start_us: int, end_us: int) -> pa.Table:
+        r, rest = self.r, self.c.rest
+        if r.family == "klines":
+            return rest.klines(r.market, r.symbol, r.interval, r.price, start_us, end_us, _step(r))
+        if r.family == "fundingRate":
+            return rest.funding_rate(r.market, r.symbol, start_us, end_us)
+        if r.family == "aggTrades":
+            return rest.agg_trades(r.market, r.symbol, start_us=start_us, end_us=end_us)
+        first = rest.first_trade_id(r.market, r.symbol, start_us, end_us)
+        if first is None:
+            from ..arrow import schema
+
+            return schema("trades").empty_table()
+        return rest.trades(r.market, r.symbol, from_id=first, end_us=end_us)
+
+    def rest_ids(self, a: int, b: int) -> pa.Table:
+        r, rest = self.r, self.c.rest
+        end = self.now
+        if r.family == "aggTrades":
+            return rest.agg_trades(r.market, r.symbol, from_id=a, to_id=b, end_us=end)
+        return rest.trades(r.market, r.symbol, from_id=a, to_id=b, end_us=end)
+
+    # -- holes --------------------------------------------------------------------------
+
+    def _fill_holes(self, p) -> None:
+        if self.r.source not in ("auto", "rest"):
+            return
+        from .assemble import holes_in_range
+
+        todo = [(k, h) for k, h in holes_in_range(self, p) if h.label != EXCHANGE]
+        for key, hole in todo:
+            self.stats.rest_gap_queries += 1
+            if self.r.keyed_by_time:
+                rows = between(self.rest_window(hole.a, hole.b), self.r.time, hole.a, hole.b)
+            else:
+                rows = self.rest_ids(hole.a, hole.b)
+            if rows.num_rows:
+                self.stats.sources.add("rest")
+            for d, part in _by_day(rows, self.r.time).items():
+                self.work.setdefault(self.key(d), Work()).extra.append(part)
+                self._mark_rest(d)
+            self.work.setdefault(key, Work()).asked.append([hole.a, hole.b])
+        self.flush()
+
+    def _mark_rest(self, d: dt.date) -> None:
+        meta = self.metas.get(self.key(d))
+        info = meta.days.get(d.isoformat()) if meta else None
+        if info and "rest" not in info.get("source", ""):
+            w = self.work.setdefault(self.key(d), Work())
+            w.info[d] = {**info, "source": info.get("source", "vision") + "+rest"}
+
+    # -- cache --------------------------------------------------------------------------
+
+    def _add_day(self, d: dt.date, rows: pa.Table, info: dict) -> None:
+        w = self.work.setdefault(self.key(d), Work())
+        w.days[d] = rows
+        w.info[d] = {k: v for k, v in info.items() if v is not None}
+
+    def _empty_days(self, days: list[dt.date]) -> None:
+        for d in days:
+            self.stats.empty_days.append(d)
+            self.work.setdefault(self.key(d), Work()).empty.append([day_start(d), day_end(d)])
+        for k in {self.key(d) for d in days}:
+            self.commit(k)
+
+    def flush(self) -> None:
+        for k in list(self.work):
+            self.commit(k)
+
+    def commit(self, key: str) -> None:
+        """Merge this call's work into partition ``key`` under its lock, and write it."""
+        w = self.work.pop(key, None)
+        if not w:
+            return
+        r, store, path = self.r, self.c.store, self.path(key)
+        with store.lock(path):
+            table, meta = store.read(path)  # again: another process may have written
+            merged = merge(r.family, r.key, [table, *w.days.values(), *w.extra])
+            for d, info in w.info.items():
+                if d < self.today or day_end(d) <= self.now:
+                    meta.days[d.isoformat()] = info
+                    meta.partial.pop(d.isoformat(), None)
+            for d, until in w.partial.items():
+                if d.isoformat() not in meta.days:
+                    meta.partial[d.isoformat()] = max(until, meta.partial.get(d.isoformat(), 0))
+            meta.empty += w.empty
+            days = part_days(r, key)
+            old = list(meta.holes)
+            meta.holes = [
+                Hole(h.a, h.b, EXCHANGE) if covered(w.asked, h.a, h.b) else h for h in old
+            ]
+            first_key = _first(merged, r.key)
+            joins = []
+            if not r.keyed_by_time and first_key is not None:
+                joins = [h for h in meta.holes if h.b <= first_key]
+                joins += [Hole(a, b, EXCHANGE) for a, b in w.asked if b <= first_key]
+            meta.holes = partition_holes(r, merged, meta, days) + joins
+            self.c.store.write(path, merged, meta)
+        self.stats.partitions_written += 1
+        self.tables[key], self.metas[key] = None, meta  # re-read (mapped) at assembly
+
+
+def _first(table: pa.Table, key: str) -> int | None:
+    if table.num_rows == 0:
+        return None
+    return int(int_values(table.column(key).slice(0, 1).combine_chunks())[0])
+
+
+def _by_day(rows: pa.Table, column: str) -> dict[dt.date, pa.Table]:
+    if rows.num_rows == 0:
+        return {}
+    t = int_values(rows.column(column).combine_chunks())
+    days = sorted({day_of(t[0]), day_of(t[len(t) - 1])})
+    span = [days[0] + dt.timedelta(i) for i in range((days[-1] - days[0]).days + 1)]
+    return {d: x for d, x in split_days(rows, column, span).items() if x.num_rows}
+
+
+def _step(r: Request) -> int | None:
+    from .timeline import step_us
+
+    return step_us(r.interval or "")
+
+
+def _fmt(us: int) -> str:
+    from ..timeutil import fmt_us
+
+    return fmt_us(us)
+
+
+def _unavailable(r: Request, days: list[dt.date], why: str) -> DataUnavailableError:
+    ranges = day_ranges(days)
+    text = ", ".join(f"[{a}, {b})" for a, b in ranges)
+    return DataUnavailableError(f"{r.label()} {why}: {text}", missing=ranges)
+
+
+def _retyped(err: BaseException, message: str) -> BaseException:
+    cls = type(err) if isinstance(err, TRANSIENT) else NetworkError
+    new = cls(message)
+    for attr in ("url", "status", "retry_after"):
+        if hasattr(err, attr):
+            setattr(new, attr, getattr(err, attr))
+    return new
+
+
+__all__ = ["DAY_US", "Executor"]

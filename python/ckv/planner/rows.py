@@ -1,0 +1,59 @@
+"""Row helpers of the planner: binary search on sorted key columns, cutting a table into
+days, merging pieces by key."""
+
+from __future__ import annotations
+
+import datetime as dt
+from bisect import bisect_left
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ..arrow import schema
+from ..timeutil import DAY_US, day_start
+from .holes import int_values
+
+
+def bounds(table: pa.Table, column: str, a: int, b: int) -> tuple[int, int]:
+    """Row range ``[lo, hi)`` of sorted ``column`` with values in ``[a, b)``."""
+    if table.num_rows == 0:
+        return 0, 0
+    col = table.column(column)
+    if col.num_chunks != 1:
+        table = table.combine_chunks()
+        col = table.column(column)
+    v = int_values(col)
+    return bisect_left(v, a), bisect_left(v, b)
+
+
+def between(table: pa.Table, column: str, a: int, b: int) -> pa.Table:
+    lo, hi = bounds(table, column, a, b)
+    return table.slice(lo, hi - lo)
+
+
+def split_days(table: pa.Table, column: str, days: list[dt.date]) -> dict[dt.date, pa.Table]:
+    """The rows of each day (by ``column``), zero-copy slices."""
+    if len(days) == 1:
+        return {days[0]: table}
+    return {d: between(table, column, day_start(d), day_start(d) + DAY_US) for d in days}
+
+
+def merge(family: str, key: str, pieces: list[pa.Table]) -> pa.Table:
+    """Rows of ``pieces`` sorted by ``key``, one row per key (the later piece wins ties)."""
+    pieces = [p for p in pieces if p is not None and p.num_rows]
+    if not pieces:
+        return schema(family).empty_table()
+    target = schema(family)
+    pieces = [p.select(target.names).cast(target) if p.schema != target else p for p in pieces]
+    t = pa.concat_tables(pieces)
+    if t.num_rows < 2:
+        return t
+    k = t.column(key)
+    if pc.all(pc.greater(k.slice(1), k.slice(0, t.num_rows - 1))).as_py():
+        return t  # already sorted and unique (the usual case): no copy
+    idx = pa.array(range(t.num_rows), pa.int64())
+    t = t.append_column("__order", idx).sort_by([(key, "ascending"), ("__order", "descending")])
+    k = t.column(key).combine_chunks()
+    keep = pc.not_equal(k.slice(1), k.slice(0, len(k) - 1))
+    mask = pa.concat_arrays([pa.array([True]), keep])
+    return t.filter(mask).drop_columns(["__order"])
