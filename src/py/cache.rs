@@ -19,7 +19,12 @@ pub fn write_cache(
     table: &Bound<'_, PyAny>,
     metadata: Option<HashMap<String, String>>,
 ) -> PyResult<()> {
-    let (_, batches) = import(table)?;
+    let (schema, mut batches) = import(table)?;
+    if batches.is_empty() {
+        // A table of no rows exports no batches: store one empty batch of its schema (a
+        // partition that only carries metadata, e.g. known-empty days).
+        batches.push(arrow_array::RecordBatch::new_empty(schema));
+    }
     let metadata = metadata.unwrap_or_default();
     detach(py, move || cache::write_ipc(&path, &batches, &metadata))
 }

@@ -285,10 +285,17 @@ class Executor:
         todo = [(k, h) for k, h in holes_in_range(self, p) if h.label != EXCHANGE]
         for key, hole in todo:
             self.stats.rest_gap_queries += 1
-            if self.r.keyed_by_time:
-                rows = between(self.rest_window(hole.a, hole.b), self.r.time, hole.a, hole.b)
-            else:
-                rows = self.rest_ids(hole.a, hole.b)
+            try:
+                if self.r.keyed_by_time:
+                    rows = self.rest_window(hole.a, hole.b)
+                    rows = between(rows, self.r.time, hole.a, hole.b)
+                else:
+                    rows = self.rest_ids(hole.a, hole.b)
+            except TRANSIENT as e:
+                # The rows already verified stay good; the holes stay unverified and are
+                # reported as such (and asked about again on the next call).
+                self.notes.append(f"could not check {len(todo)} gap(s) with REST: {e}")
+                break
             if rows.num_rows:
                 self.stats.sources.add("rest")
             for d, part in _by_day(rows, self.r.time).items():
