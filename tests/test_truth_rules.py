@@ -188,9 +188,13 @@ def test_source_vision_does_not_drop_the_current_day(tmp_path):
             c.get_klines("BTCUSDT", "1m", "2024-03-15", "2024-03-16", source="vision")
         t = c.get_klines("BTCUSDT", "1m", "2024-03-15", "2024-03-16")
         assert t.num_rows == 12 * 60 + 30  # closed candles only: 00:00 .. 12:29
+        again = c.get_klines("BTCUSDT", "1m", "2024-03-15", "2024-03-16", source="cache")
+        assert again.equals(t)  # everything final is in the cache
+    with Simulator(seed=1, now="2024-03-15T13:00") as s:  # half an hour later
+        c = client(tmp_path, s)
         with pytest.warns(DataWarning, match="only up to 2024-03-15 12:30"):
-            again = c.get_klines("BTCUSDT", "1m", "2024-03-15", "2024-03-15T13:00", source="cache")
-        assert again.equals(t)
+            again = c.get_klines("BTCUSDT", "1m", "2024-03-15", "2024-03-16", source="cache")
+        assert again.equals(t)  # the closed candles it has, and a warning for the rest
 
 
 @pytest.mark.parametrize(("fault", "error"), [("503", NetworkError), ("429", ckv.RateLimitError)])
