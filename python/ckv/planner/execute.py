@@ -35,11 +35,12 @@ from .plan import (
     day_ranges,
     part_days,
     part_key,
+    parts_of,
     plan,
 )
 from .request import Request, Stats
 from .rows import between, merge, split_days
-from .timeline import day_end
+from .timeline import day_end, horizon
 
 log = logging.getLogger("ckv.fcp")
 TRANSIENT = (NetworkError, RateLimitError)
@@ -98,8 +99,7 @@ class Executor:
     def run(self):
         """Execute; returns ``(plan, tables, metas)`` for assembly."""
         r = self.r
-        first = plan(r, {}, None, self.now)
-        self.read(first.parts)
+        self.read(parts_of(r, r.start_us, min(r.end_us, horizon(r.family, r.interval, self.now))))
         p = plan(r, self.metas, self.listing, self.now)
         if p.cache_missing:
             raise _unavailable(

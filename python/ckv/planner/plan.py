@@ -97,30 +97,11 @@ def plan(
     end = min(req.end_us, h)
     p = Plan(end_us=end, horizon_us=h)
     closed: list[dt.date] = []
-    for d in days_of(req.start_us, end):
-        key = part_key(req, d)
-        p.parts.setdefault(key, []).append(d)
-        meta = coverage.get(key) or PartitionMeta()
-        iso = d.isoformat()
-        if iso in meta.days or meta.is_empty_at(day_start(d), day_end(d)):
-            continue
-        if listing is not None and listing.outside(d):
-            p.empty_days.append(d)
-            continue
-        if day_end(d) <= h:
-            closed.append(d)
-            continue
-        since = max(day_start(d), meta.partial.get(iso, day_start(d)))
-        until = min(day_end(d), end)
-        if since >= until:
-            continue
-        od = OpenDay(d, since, until)
-        if req.source == "cache":
-            p.cache_short.append(od)
-        elif req.source == "vision":
-            p.vision_missing.append(d)
-        else:
-            p.open_days.append(od)
+    p.parts = parts_of(req, req.start_us, end)
+    for key, pdays in p.parts.items():
+        meta = coverage.get(key) or _EMPTY
+        for d in pdays:
+            _classify(req, p, meta, d, h, end, listing, closed)
     if req.source == "cache":
         p.cache_missing = closed
     elif req.source == "rest":
@@ -128,6 +109,40 @@ def plan(
     else:
         _archives_for(req, closed, day_of(now_us), p)
     return p
+
+
+_EMPTY = PartitionMeta()
+
+
+def parts_of(req: Request, start_us: int, end_us: int) -> dict[str, list[dt.date]]:
+    """Partition key → the days of ``[start_us, end_us)`` in it, in order."""
+    parts: dict[str, list[dt.date]] = {}
+    for d in days_of(start_us, end_us):
+        parts.setdefault(part_key(req, d), []).append(d)
+    return parts
+
+
+def _classify(req, p, meta, d, h, end, listing, closed) -> None:
+    iso = d.isoformat()
+    if iso in meta.days or (meta.empty and meta.is_empty_at(day_start(d), day_end(d))):
+        return
+    if listing is not None and listing.outside(d):
+        p.empty_days.append(d)
+        return
+    if day_end(d) <= h:
+        closed.append(d)
+        return
+    since = max(day_start(d), meta.partial.get(iso, day_start(d)))
+    until = min(day_end(d), end)
+    if since >= until:
+        return
+    od = OpenDay(d, since, until)
+    if req.source == "cache":
+        p.cache_short.append(od)
+    elif req.source == "vision":
+        p.vision_missing.append(d)
+    else:
+        p.open_days.append(od)
 
 
 def _archives_for(req: Request, days: list[dt.date], today: dt.date, p: Plan) -> None:
