@@ -100,9 +100,17 @@ def generate(seed: int, n_calls: int) -> Scenario:
             continue
         i = rng.randrange(len(SERIES))
         _, _, _, intervals, max_days = SERIES[i]
-        anchor = _ms(rng.choice(ANCHORS)) if rng.random() < 0.7 else now - DAY_MS * rng.randint(0, 40)
-        start = anchor + rng.randint(-3, 2) * DAY_MS + rng.choice([0, 0, 3_600_000 * rng.randint(0, 23)])
-        length = rng.choice([DAY_MS, rng.randint(1, max_days) * DAY_MS, rng.randint(1, 20) * 3_600_000])
+        anchor = (
+            _ms(rng.choice(ANCHORS)) if rng.random() < 0.7 else now - DAY_MS * rng.randint(0, 40)
+        )
+        start = (
+            anchor
+            + rng.randint(-3, 2) * DAY_MS
+            + rng.choice([0, 0, 3_600_000 * rng.randint(0, 23)])
+        )
+        length = rng.choice(
+            [DAY_MS, rng.randint(1, max_days) * DAY_MS, rng.randint(1, 20) * 3_600_000]
+        )
         start = min(start, now - 3_600_000)
         sc.calls.append(
             Call(

@@ -115,9 +115,7 @@ def test_partition_holes_include_day_edges_and_keep_exchange_labels():
             s.field("close_time").type
         ),
     }
-    arrays = [
-        cols.get(f.name, pa.array([1] * len(opens), f.type)) for f in s
-    ]
+    arrays = [cols.get(f.name, pa.array([1] * len(opens), f.type)) for f in s]
     t = pa.Table.from_arrays(arrays, schema=s)
     meta = PartitionMeta(
         days={"2024-01-02": {"source": "vision"}},

@@ -127,7 +127,9 @@ def test_vision_only_hole_is_unverified_until_rest_is_asked(tmp_path):
         assert meta(t)["unverified_gaps"] == [[us("2024-02-07T10:00"), us("2024-02-07T11:00")]]
         # every later call says so, on_gap="raise" included, until REST is asked
         with pytest.raises(GapError, match="not checked with REST"):
-            c.get_klines("BTCUSDT", "1m", "2024-02-07", "2024-02-08", source="cache", on_gap="raise")
+            c.get_klines(
+                "BTCUSDT", "1m", "2024-02-07", "2024-02-08", source="cache", on_gap="raise"
+            )
         with pytest.warns(GapWarning, match="exchange gap"):
             t = c.get_klines("BTCUSDT", "1m", "2024-02-07", "2024-02-08")
         assert c.last_stats.rest_gap_queries == 1
@@ -173,8 +175,12 @@ def test_id_hole_between_a_cached_day_and_a_new_day_is_found_and_filled(tmp_path
         c = client(tmp_path / "c", s)
         c.get_agg_trades("ETHUSDT", "2024-03-01", "2024-03-02")  # cached day 1
         c.get_agg_trades("ETHUSDT", "2024-03-03", "2024-03-04")  # cached day 3
-        s.add_routes({path: _drop_rows(s.archive(path), lambda ln: int(ln.split(",")[0]) < cut),
-                      path + ".CHECKSUM": b""})
+        s.add_routes(
+            {
+                path: _drop_rows(s.archive(path), lambda ln: int(ln.split(",")[0]) < cut),
+                path + ".CHECKSUM": b"",
+            }
+        )
         t = c.get_agg_trades("ETHUSDT", "2024-03-01", "2024-03-04")
         assert t.equals(truth)
         assert c.last_stats.rest_gap_queries == 1  # only the hole, not the cached days
@@ -240,6 +246,7 @@ def test_rest_down_keeps_verified_archives_and_reports_the_hole_unverified(tmp_p
         with pytest.warns(GapWarning, match="not checked with REST"):
             t = c.get_klines("BTCUSDT", "1m", "2023-03-20", "2023-03-27")
         assert t.num_rows == 7 * 1440 - 80
-        cached = c.get_klines("BTCUSDT", "1m", "2023-03-20", "2023-03-27", source="cache",
-                              on_gap="ignore")
+        cached = c.get_klines(
+            "BTCUSDT", "1m", "2023-03-20", "2023-03-27", source="cache", on_gap="ignore"
+        )
         assert cached.equals(t)

@@ -10,9 +10,11 @@ each other's days and a killed process never leaves a broken file visible.
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import logging
 import os
+import time
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -38,6 +40,7 @@ class Store:
 
     def __init__(self, root: str | os.PathLike[str]) -> None:
         self.root = Path(root)
+        self._verified: set[tuple[str, int, int, int]] = set()
 
     def path(self, market: str, dataset: str, symbol: str, interval: str | None, key: str) -> Path:
         parts = [self.root, "v1", market, dataset, symbol]
@@ -46,27 +49,52 @@ class Store:
         parts += [key[:4], f"{key}.arrow"]
         return Path(*parts)
 
-    def read(self, path: Path) -> tuple[pa.Table | None, PartitionMeta]:
+    def read(
+        self, path: Path, schema: pa.Schema | None = None
+    ) -> tuple[pa.Table | None, PartitionMeta]:
         """The partition's table (memory-mapped) and metadata; a missing file gives
-        ``(None, empty)``; an unreadable one is logged and treated as missing."""
-        if not path.exists():
-            return None, PartitionMeta()
+        ``(None, empty)``. A file that does not open, fails its content digest (checked on
+        the first read of each version of the file in this process), has another schema than
+        ``schema`` or unknown metadata is warned about and treated as missing (refetched)."""
         try:
-            stream, meta = _core.read_cache(str(path))
-            return to_table(stream), PartitionMeta.from_json(meta.get(META_KEY))
+            st = path.stat()
+        except FileNotFoundError:
+            return None, PartitionMeta()
+        except OSError as e:
+            raise _cache_error(path, "cannot read", e) from None
+        version = (str(path), st.st_ino, st.st_size, st.st_mtime_ns)
+        verify = version not in self._verified
+        try:
+            stream, meta = _core.read_cache(str(path), verify=verify)
+            table = to_table(stream)
+            if schema is not None and not table.schema.remove_metadata().equals(schema):
+                raise ValueError(f"schema {table.schema.names} is not this dataset's")
+            parsed = PartitionMeta.from_json(meta.get(META_KEY))
         except (CacheError, ValueError, KeyError) as e:
             warnings.warn(
-                f"cache file {path} is unreadable ({e}): treating it as missing and refetching",
+                f"cache file {path} is unusable ({e}): treating it as missing and refetching",
                 DataWarning,
                 stacklevel=find_stacklevel(),
             )
-            log.info("cache file %s is unreadable (%s): treating it as missing", path, e)
+            log.info("cache file %s is unusable (%s): treating it as missing", path, e)
             return None, PartitionMeta()
+        self._verified.add(version)
+        return table, parsed
 
     def write(self, path: Path, table: pa.Table, meta: PartitionMeta) -> None:
-        if table.num_rows == 0:  # one empty batch: a partition that only carries metadata
-            table = pa.Table.from_batches([pa.RecordBatch.from_pylist([], schema=table.schema)])
-        _core.write_cache(str(path), table, {META_KEY: meta.to_json()})
+        """Write the partition atomically (``CacheError`` naming the path on failure); old
+        temp files of killed writers in its folder are removed first."""
+        self._clean_temps(path.parent)
+        try:
+            _core.write_cache(str(path), table, {META_KEY: meta.to_json()})
+        except OSError as e:
+            raise _cache_error(path, "cannot write", e) from None
+
+    def _clean_temps(self, folder: Path) -> None:
+        for tmp in stale_temps(folder):
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+                log.info("removed %s, left by a killed writer", tmp)
 
     def lock_path(self, path: Path) -> Path:
         """Locks live under ``{root}/.ckv/locks/``, mirroring the partition paths, so the
@@ -77,13 +105,62 @@ class Store:
     @contextlib.contextmanager
     def lock(self, path: Path) -> Iterator[None]:
         """Exclusive advisory lock of one partition (held across read-merge-write)."""
-        path.parent.mkdir(parents=True, exist_ok=True)
         lock = self.lock_path(path)
-        lock.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(lock, os.O_CREAT | os.O_RDWR, 0o644)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            lock.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(lock, os.O_CREAT | os.O_RDWR, 0o644)
+        except OSError as e:
+            raise _cache_error(path, "cannot lock", e) from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
             yield
         finally:
             fcntl.flock(fd, fcntl.LOCK_UN)
             os.close(fd)
+
+
+TEMP_MAX_AGE_S = 6 * 3600
+
+
+def stale_temps(folder: Path) -> list[Path]:
+    """Temp files (``.{name}.{pid}.{nanos}.{seq}.tmp``) whose writer is gone: its process no
+    longer exists, or the file is older than ``TEMP_MAX_AGE_S``."""
+    out = []
+    try:
+        entries = list(folder.glob(".*.tmp"))
+    except OSError:
+        return out
+    now = time.time()
+    for tmp in entries:
+        parts = tmp.name.split(".")
+        pid = int(parts[-4]) if len(parts) >= 5 and parts[-4].isdigit() else None
+        try:
+            old = now - tmp.stat().st_mtime > TEMP_MAX_AGE_S
+        except OSError:
+            continue
+        if old or (pid is not None and pid != os.getpid() and not _alive(pid)):
+            out.append(tmp)
+    return out
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _cache_error(path: Path, what: str, e: OSError) -> CacheError:
+    hint = {
+        errno.EACCES: "check the folder's permissions or set CKV_CACHE_DIR / cache_dir",
+        errno.EROFS: "the file system is read-only: set CKV_CACHE_DIR / cache_dir elsewhere",
+        errno.ENOSPC: "the disk is full: free space or move the cache (CKV_CACHE_DIR)",
+        errno.ENOTDIR: "a file stands where a folder should be: remove it or move the cache",
+    }.get(e.errno or 0, "check the cache folder (CKV_CACHE_DIR / cache_dir)")
+    err = CacheError(f"cache {what} {path}: {e.strerror or e}; {hint}")
+    err.path = str(path)
+    return err

@@ -1,4 +1,4 @@
-//! Cache stage: one Arrow IPC file per partition (DESIGN §6).
+//! Cache stage: one Arrow IPC file per partition (docs/architecture.md, "Cache metadata").
 //!
 //! Files are the IPC *file* format, uncompressed, one record batch, every buffer 64-byte
 //! aligned, with the cache metadata (complete days, sources, sha256s, exchange gaps) in the
@@ -6,12 +6,15 @@
 //! renamed over the target, so a reader sees the old file or the new one, never half of one.
 //! Reads memory-map the file and decode the batch in place: column buffers point into the
 //! mapping (zero-copy), which stays alive as long as any of them. A file that is missing,
-//! truncated or corrupt is an `Error::Cache`, never a panic.
+//! truncated or corrupt is an `Error::Cache`, never a panic. Every file carries a content
+//! digest of its values and metadata (`digest.rs`), checked by `read_ipc_verified`.
 
+mod digest;
 mod read;
 mod write;
 
-pub use read::{read_ipc, read_metadata};
+pub use digest::{digest, DIGEST_KEY};
+pub use read::{read_ipc, read_ipc_verified, read_metadata};
 pub use write::write_ipc;
 
 use std::path::Path;

@@ -36,6 +36,29 @@ pub fn read_ipc(path: &Path) -> Result<(RecordBatch, HashMap<String, String>)> {
     Ok((batch, metadata))
 }
 
+/// Like `read_ipc`, and when `verify` recompute the content digest and compare it with the
+/// stored one: a mismatch or a missing digest is `Error::Cache` (a corrupt or foreign file).
+pub fn read_ipc_verified(
+    path: &Path,
+    verify: bool,
+) -> Result<(RecordBatch, HashMap<String, String>)> {
+    let (batch, metadata) = read_ipc(path)?;
+    if verify {
+        let stored = metadata
+            .get(super::DIGEST_KEY)
+            .ok_or_else(|| cache_error(path, "no content digest (not written by this ckv)"))?;
+        let meta = metadata.get(super::digest::META_KEY).map(String::as_str);
+        let actual = super::digest(&batch, meta)?;
+        if *stored != actual {
+            return Err(cache_error(
+                path,
+                format!("content digest mismatch (stored {stored}, computed {actual}): the file is corrupt"),
+            ));
+        }
+    }
+    Ok((batch, metadata))
+}
+
 /// Read only the schema metadata of the cache file at `path` (maps the file, touches the footer).
 pub fn read_metadata(path: &Path) -> Result<HashMap<String, String>> {
     let map = map_file(path)?;

@@ -59,6 +59,11 @@ fn one_batch(batches: &[RecordBatch], metadata: &HashMap<String, String>) -> Res
     };
     let mut merged = schema.metadata().clone();
     merged.extend(metadata.iter().map(|(k, v)| (k.clone(), v.clone())));
+    let digest = super::digest(
+        &batch,
+        merged.get(super::digest::META_KEY).map(String::as_str),
+    )?;
+    merged.insert(super::DIGEST_KEY.to_string(), digest);
     let schema = Arc::new(Schema::new_with_metadata(schema.fields().clone(), merged));
     // Same columns under the new schema; replacing (not only adding) metadata values is fine.
     Ok(RecordBatch::try_new(schema, batch.columns().to_vec())?)

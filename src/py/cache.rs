@@ -30,12 +30,15 @@ pub fn write_cache(
 }
 
 /// Memory-map a cache partition: `(stream, metadata)`; the stream's buffers point into the map.
+/// `verify=True` also recomputes the content digest (`CacheError` when it differs).
 #[pyfunction]
+#[pyo3(signature = (path, *, verify = false))]
 pub fn read_cache(
     py: Python<'_>,
     path: PathBuf,
+    verify: bool,
 ) -> PyResult<(ArrowStream, HashMap<String, String>)> {
-    let (batch, metadata) = detach(py, move || cache::read_ipc(&path))?;
+    let (batch, metadata) = detach(py, move || cache::read_ipc_verified(&path, verify))?;
     Ok((ArrowStream::new(batch.schema(), vec![batch]), metadata))
 }
 

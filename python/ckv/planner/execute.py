@@ -13,7 +13,9 @@ from dataclasses import dataclass, field
 
 import pyarrow as pa
 
+from ..arrow import schema
 from ..exceptions import (
+    CacheError,
     ArchiveError,
     ChecksumError,
     DataUnavailableError,
@@ -40,7 +42,7 @@ from .plan import (
 )
 from .request import Request, Stats
 from .rows import between, merge, split_days
-from .timeline import day_end, horizon
+from .timeline import count_opens, day_end, horizon
 
 log = logging.getLogger("ckv.fcp")
 TRANSIENT = (NetworkError, RateLimitError)
@@ -77,6 +79,7 @@ class Executor:
         self.notes: list[str] = []  # DataWarnings for the report
         self.transient: list[tuple[list[dt.date], BaseException]] = []
         self.listing: Listing | None = client.known_listing(req)
+        self.schema = schema(req.family)
 
     # -- paths and partitions -----------------------------------------------------------
 
@@ -89,7 +92,7 @@ class Executor:
 
     def read(self, keys) -> None:
         for k in keys:
-            table, meta = self.c.store.read(self.path(k))
+            table, meta = self.c.store.read(self.path(k), self.schema)
             self.tables[k], self.metas[k] = table, meta
             if table is not None:
                 self.stats.partitions_read += 1
@@ -235,13 +238,20 @@ class Executor:
             span = [a + dt.timedelta(i) for i in range((b - a).days)]
             rows = self.rest_window(day_start(a), day_start(b))
             for d, part in split_days(rows, self.r.time, span).items():
-                if part.num_rows == 0:
+                if part.num_rows == 0 and self._expects_rows(d):
                     self._empty_days([d])
                 else:
                     self._add_day(d, part, {"source": "rest"})
             for k in {self.key(d) for d in span}:
                 self.commit(k)
         log.info("REST for %s on %d day(s)", self.r.label(), len(days))
+
+    def _expects_rows(self, d: dt.date) -> bool:
+        """Whether some row must be keyed on day ``d`` (no 1w candle opens on a Tuesday)."""
+        r = self.r
+        if r.family != "klines" or not r.interval:
+            return True
+        return count_opens(r.interval, day_start(d), day_end(d)) > 0
 
     def _open_days(self, days: list[OpenDay]) -> None:
         for od in days:
@@ -334,32 +344,52 @@ class Executor:
         w = self.work.pop(key, None)
         if not w:
             return
-        r, store, path = self.r, self.c.store, self.path(key)
-        with store.lock(path):
-            table, meta = store.read(path)  # again: another process may have written
-            merged = merge(r.family, r.key, [table, *w.days.values(), *w.extra])
-            for d, info in w.info.items():
-                if d < self.today or day_end(d) <= self.now:
-                    meta.days[d.isoformat()] = info
-                    meta.partial.pop(d.isoformat(), None)
-            for d, until in w.partial.items():
-                if d.isoformat() not in meta.days:
-                    meta.partial[d.isoformat()] = max(until, meta.partial.get(d.isoformat(), 0))
-            meta.empty += w.empty
-            days = part_days(r, key)
-            old = list(meta.holes)
-            meta.holes = [
-                Hole(h.a, h.b, EXCHANGE) if covered(w.asked, h.a, h.b) else h for h in old
-            ]
-            first_key = _first(merged, r.key)
-            joins = []
-            if not r.keyed_by_time and first_key is not None:
-                joins = [h for h in meta.holes if h.b <= first_key]
-                joins += [Hole(a, b, EXCHANGE) for a, b in w.asked if b <= first_key]
-            meta.holes = partition_holes(r, merged, meta, days) + joins
-            self.c.store.write(path, merged, meta)
+        try:
+            merged, meta = self._commit(key, w)
+        except CacheError as e:
+            # The rows were fetched: answer with them, say they could not be cached.
+            self.notes.append(f"could not cache the rows ({e}); they are returned uncached")
+            merged, meta = self._merge(key, w, *self._cached(key))
+            self.tables[key], self.metas[key] = merged, meta
+            return
         self.stats.partitions_written += 1
         self.tables[key], self.metas[key] = None, meta  # re-read (mapped) at assembly
+
+    def _cached(self, key: str) -> tuple[pa.Table | None, PartitionMeta]:
+        t, m = self.tables.get(key), self.metas.get(key)
+        return t, (m if m is not None else PartitionMeta())
+
+    def _commit(self, key: str, w: Work) -> tuple[pa.Table, PartitionMeta]:
+        store, path = self.c.store, self.path(key)
+        with store.lock(path):
+            table, meta = store.read(path, self.schema)  # again: another may have written
+            merged, meta = self._merge(key, w, table, meta)
+            store.write(path, merged, meta)
+        return merged, meta
+
+    def _merge(
+        self, key: str, w: Work, table: pa.Table | None, meta: PartitionMeta
+    ) -> tuple[pa.Table, PartitionMeta]:
+        r = self.r
+        merged = merge(r.family, r.key, [table, *w.days.values(), *w.extra])
+        for d, info in w.info.items():
+            if d < self.today or day_end(d) <= self.now:
+                meta.days[d.isoformat()] = info
+                meta.partial.pop(d.isoformat(), None)
+        for d, until in w.partial.items():
+            if d.isoformat() not in meta.days:
+                meta.partial[d.isoformat()] = max(until, meta.partial.get(d.isoformat(), 0))
+        meta.empty += w.empty
+        meta.holes = [
+            Hole(h.a, h.b, EXCHANGE) if covered(w.asked, h.a, h.b) else h for h in meta.holes
+        ]
+        first_key = _first(merged, r.key)
+        joins = []
+        if not r.keyed_by_time and first_key is not None:
+            joins = [h for h in meta.holes if h.b <= first_key]
+            joins += [Hole(a, b, EXCHANGE) for a, b in w.asked if b <= first_key]
+        meta.holes = partition_holes(r, merged, meta, part_days(r, key)) + joins
+        return merged, meta
 
 
 def _first(table: pa.Table, key: str) -> int | None:
