@@ -9,7 +9,7 @@ from pathlib import Path
 
 from . import _core, config
 from .exceptions import CacheError
-from .store import META_KEY, PartitionMeta
+from .store import META_KEY, PartitionMeta, stale_temps
 
 
 def _root(args: argparse.Namespace) -> Path:
@@ -49,15 +49,19 @@ def run_cache(args: argparse.Namespace) -> int:
         if not groups:
             print(f"(empty) {root}")
         for key, files in groups.items():
-            days = 0
+            days = unchecked = 0
             for f in files:
                 try:
                     meta = PartitionMeta.from_json(_core.read_cache_metadata(str(f)).get(META_KEY))
                     days += len(meta.days)
+                    unchecked += sum(1 for v in meta.days.values() if v.get("verified") is False)
                 except (CacheError, ValueError):
                     pass
             first, last = files[0].stem, files[-1].stem
-            print(f"{'/'.join(key):50s} {len(files):5d} files {days:6d} days  {first} .. {last}")
+            note = f"  ({unchecked} without a .CHECKSUM)" if unchecked else ""
+            print(
+                f"{'/'.join(key):50s} {len(files):5d} files {days:6d} days  {first} .. {last}{note}"
+            )
         return 0
     if args.action == "du":
         total = 0
@@ -68,19 +72,7 @@ def run_cache(args: argparse.Namespace) -> int:
         print(f"{'total':50s} {_size(total):>10s}")
         return 0
     if args.action == "verify":
-        bad = 0
-        count = 0
-        for files in groups.values():
-            for f in files:
-                count += 1
-                try:
-                    _core.read_cache(str(f))
-                    PartitionMeta.from_json(_core.read_cache_metadata(str(f)).get(META_KEY))
-                except (CacheError, ValueError) as e:
-                    bad += 1
-                    print(f"BROKEN {f}: {e}")
-        print(f"{count} files checked, {bad} broken" + (" (they will be refetched)" if bad else ""))
-        return 1 if bad else 0
+        return _verify(root, groups, fix=args.fix)
     if args.action == "clear":
         target = root / "v1"
         if args.symbol:
@@ -97,3 +89,86 @@ def run_cache(args: argparse.Namespace) -> int:
         print(f"cleared {len(dirs)} folder(s) under {root}")
         return 0
     raise ValueError(f"unknown cache action {args.action!r}")
+
+
+def _verify(root: Path, groups: dict[tuple[str, ...], list[Path]], *, fix: bool) -> int:
+    """Full check of every partition: structure, content digest, schema, metadata."""
+    from .arrow import schema, to_table
+
+    bad: list[Path] = []
+    count = 0
+    for key, files in groups.items():
+        dataset = key[1] if len(key) > 1 else ""
+        family = "klines" if dataset.endswith("lines") else dataset
+        for f in files:
+            count += 1
+            try:
+                stream, meta = _core.read_cache(str(f), verify=True)
+                t = to_table(stream)
+                if family and not t.schema.remove_metadata().equals(schema(family)):
+                    raise ValueError(f"schema {t.schema.names} is not {dataset}'s")
+                PartitionMeta.from_json(meta.get(META_KEY))
+            except (CacheError, ValueError, KeyError) as e:
+                bad.append(f)
+                print(f"BROKEN {f}: {e}")
+    temps = [
+        t
+        for folder in {f.parent for fs in groups.values() for f in fs}
+        for t in stale_temps(folder)
+    ]
+    for t in temps:
+        print(f"STALE TEMP {t} (left by a killed writer)")
+    print(f"{count} files checked, {len(bad)} broken, {len(temps)} stale temp file(s)")
+    if not fix:
+        if bad:
+            print("run `ckv cache verify --fix` to refetch them")
+        return 1 if bad or temps else 0
+    for t in temps:
+        t.unlink(missing_ok=True)
+    failed = 0
+    for f in bad:
+        try:
+            _refetch(root, f)
+            print(f"FIXED {f}")
+        except Exception as e:  # noqa: BLE001 - report every file, then fail
+            failed += 1
+            print(f"NOT FIXED {f}: {e}")
+    return 1 if failed else 0
+
+
+def _refetch(root: Path, f: Path) -> None:
+    """Delete a broken partition and fetch its range again."""
+    import datetime as dt
+    import warnings
+
+    from .client import Client
+
+    parts = f.relative_to(root / "v1").parts
+    market, dataset, symbol = parts[:3]
+    interval = parts[3] if len(parts) == 6 else None
+    stem = f.stem
+    if len(stem) == 7:
+        y, m = int(stem[:4]), int(stem[5:])
+        start, end = dt.date(y, m, 1), dt.date(y + (m == 12), m % 12 + 1, 1)
+    else:
+        start = dt.date.fromisoformat(stem)
+        end = start + dt.timedelta(days=1)
+    f.unlink()
+    c = Client(cache_dir=root)
+    kw = {"market": market, "on_gap": "ignore"}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if dataset.endswith("lines"):
+            price = {
+                "markPriceKlines": "mark",
+                "indexPriceKlines": "index",
+                "premiumIndexKlines": "premium",
+            }.get(dataset, "trade")
+            c.get_klines(symbol, interval or "1m", start, end, price=price, **kw)
+        else:
+            getter = {
+                "aggTrades": c.get_agg_trades,
+                "trades": c.get_trades,
+                "fundingRate": c.get_funding_rate,
+            }[dataset]
+            getter(symbol, start, end, **kw)

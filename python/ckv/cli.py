@@ -164,6 +164,7 @@ def build_parser() -> argparse.ArgumentParser:
     cache.add_argument("--cache-dir", help="cache folder (default: $CKV_CACHE_DIR)")
     cache.add_argument("--symbol", help="only this symbol (ls, du, verify, clear)")
     cache.add_argument("--yes", action="store_true", help="clear without asking")
+    cache.add_argument("--fix", action="store_true", help="verify: refetch what fails")
     cache.set_defaults(func=_cache)
 
     demo = sub.add_parser("demo", help="fetch a month of 1m klines from a local simulator")
