@@ -7,6 +7,10 @@ from one market of generated trades, with injectable faults and Binance's rate l
 >>> with Simulator(seed=1, now="2024-06-01") as sim:
 ...     sim.vision_url, sim.listing_url, sim.rest_urls["um"]
 
+For tests it also tells the truth: ``sim.truth(...)`` is the exact table the exchange holds
+(in ckv's output schema), ``sim.listing(...)`` a symbol's listing window, ``sim.outages(...)``
+the exchange's gaps, and ``sim.set_now(...)`` moves its frozen clock forward.
+
 ``serve_routes``/``serve_real_dir`` serve fixed bodies, e.g. real archives under the Vision
 layout (``Simulator(real_dir=...)`` serves them alongside the synthetic market).
 """
@@ -21,10 +25,13 @@ import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import _core
 from .vision import archive_url
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 __all__ = [
     "FAULT_KINDS",
@@ -102,21 +109,34 @@ FAULT_KINDS = tuple("403 404 500 503 slow drop truncate bad_checksum xml_error 4
 _UTC = dt.timezone.utc
 
 
-def _ms(t: Any) -> int:
-    """Epoch milliseconds from an int (ms), ``datetime`` (naive = UTC), ``date`` or ISO string."""
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=_UTC)
+
+
+def _us(t: Any) -> int:
+    """Exact epoch µs from what ckv's getters accept: an int (epoch **ms**), ``datetime``
+    (naive = UTC; ``pandas.Timestamp`` too), ``date`` (midnight UTC) or ISO string."""
     if isinstance(t, bool):
         raise TypeError("a time cannot be a bool")
     if isinstance(t, int):
-        return t
+        return t * 1000
     if isinstance(t, str):
-        t = dt.datetime.fromisoformat(t.replace("Z", "+00:00"))
+        t = dt.datetime.fromisoformat(t.strip().replace("Z", "+00:00"))
     if isinstance(t, dt.datetime):
         if t.tzinfo is None:
             t = t.replace(tzinfo=_UTC)
-        return int(t.timestamp() * 1000)
+        return (t - _EPOCH) // dt.timedelta(microseconds=1)
     if isinstance(t, dt.date):
-        return int(dt.datetime(t.year, t.month, t.day, tzinfo=_UTC).timestamp() * 1000)
+        return (t - dt.date(1970, 1, 1)).days * 86_400_000_000
     raise TypeError(f"cannot read a time from {t!r}")
+
+
+def _date_of(us: int) -> dt.date:
+    return dt.date(1970, 1, 1) + dt.timedelta(days=us // 86_400_000_000)
+
+
+def _ms(t: Any) -> int:
+    """Epoch milliseconds from an int (ms), ``datetime`` (naive = UTC), ``date`` or ISO string."""
+    return t if isinstance(t, int) and not isinstance(t, bool) else _us(t) // 1000
 
 
 def _day(d: Any) -> int:
@@ -243,6 +263,61 @@ class Simulator:
     def now_ms(self) -> int:
         """The simulator's clock in epoch milliseconds."""
         return self._server.now_ms
+
+    @property
+    def now_us(self) -> int:
+        """The simulator's clock in epoch µs (e.g. ``Client(clock=lambda: sim.now_us)``)."""
+        return self._server.now_us
+
+    def set_now(self, t: Any) -> None:
+        """Freeze the clock at ``t`` (int ms, datetime, date or ISO string). The clock only
+        moves forward (``ValueError`` otherwise); archives become published and candles final
+        as it passes them, and nothing served before is served differently for the same key
+        unless it was still open (a monthly 3d/1w archive's last candle)."""
+        self._server.set_now_us(_us(t))
+
+    def add_routes(self, routes: Mapping[str, bytes]) -> None:
+        """Serve these ``{path: body}`` ahead of the synthetic market (e.g. a real archive at
+        its Vision path, or a hand-made body at any path)."""
+        self._server.add_routes({str(k): bytes(v) for k, v in routes.items()})
+
+    def truth(
+        self,
+        market: str,
+        dataset: str,
+        symbol: str,
+        interval: str | None = None,
+        *,
+        start: Any,
+        end: Any,
+        form: str = "vision",
+    ) -> pa.Table:
+        """The exact rows the exchange holds, as a ``pyarrow.Table`` in ckv's output schema:
+        ``dataset`` (klines, markPriceKlines, indexPriceKlines, premiumIndexKlines, aggTrades,
+        trades, fundingRate) of ``symbol`` on ``market`` with key time (klines ``open_time``,
+        else ``time``) in ``[start, end)``, sorted by it.
+
+        No faults, no publication lag, no missing days; nothing after ``now``, and klines only
+        once final (``close_time < now``). Times keep Binance's unit (spot µs from 2025-01-01,
+        else ms). fundingRate: ``form="vision"`` gives the archive's fields (interval hours,
+        ``mark_price`` null), ``form="rest"`` REST's (``mark_price``, interval null). A request
+        of over ~50 M rows or 400 days of trades raises ``ValueError``."""
+        from .arrow import to_table
+
+        stream = self._server.truth(
+            market, dataset, symbol, interval, _us(start), _us(end), form=form
+        )
+        return to_table(stream)
+
+    def listing(self, market: str, symbol: str) -> tuple[dt.date, dt.date | None]:
+        """``(first day with data, last day or None while listed)`` of ``symbol``."""
+        first, last = self._server.listing(market, symbol)
+        return _date_of(first), None if last is None else _date_of(last)
+
+    def outages(self, market: str, start: Any, end: Any) -> list[tuple[int, int]]:
+        """The exchange's merged no-trading windows ``(start_us, end_us)`` on ``market``
+        overlapping ``[start, end)``, clipped to it: the true gaps of its klines."""
+        return [tuple(w) for w in self._server.outages(market, _us(start), _us(end))]
 
     def env(self) -> dict[str, str]:
         """The ``CKV_*`` variables that point ckv at this simulator."""

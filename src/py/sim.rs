@@ -1,5 +1,6 @@
 //! `RouteServer`: a loopback HTTP server answering fixed bodies by path; `SimServer`: the whole
-//! simulated exchange (`crate::sim`) on loopback, with its fault and rate-limit controls.
+//! simulated exchange (`crate::sim`) on loopback, with its fault and rate-limit controls, its
+//! clock, and its truth (`crate::sim::truth`) as Arrow streams for tests.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -9,11 +10,13 @@ use bytes::Bytes;
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 
+use super::arrow::ArrowStream;
 use super::detach;
 use crate::error::Error;
 use crate::sim::catalog::Market;
 use crate::sim::config::{Limits, MissingDay, Outage};
 use crate::sim::faults::{FaultKind, FaultParams};
+use crate::sim::truth::{self, Form};
 use crate::sim::{serve, Handler, ServerHandle, SimConfig, Simulator, StaticRoutes, LISTING_PATH};
 
 /// A loopback HTTP server over a `{path: body}` map. Stops on `stop()` or when collected.
@@ -237,6 +240,83 @@ impl SimServer {
     fn prepare(&self, py: Python<'_>, paths: Vec<String>) -> PyResult<usize> {
         let sim = self.sim.clone();
         detach(py, move || Ok(sim.prepare(&paths)))
+    }
+
+    /// The simulator's clock, µs since the epoch.
+    #[getter]
+    fn now_us(&self) -> i64 {
+        self.sim.data.ex.now_us()
+    }
+
+    /// Freeze the clock at `t_us` (µs), not before the current time.
+    fn set_now_us(&self, py: Python<'_>, t_us: i64) -> PyResult<()> {
+        let sim = self.sim.clone();
+        detach(py, move || sim.set_now_us(t_us))
+    }
+
+    /// Serve these bodies at these paths, ahead of the synthetic market.
+    fn add_routes(&self, py: Python<'_>, routes: HashMap<String, Vec<u8>>) -> PyResult<()> {
+        let sim = self.sim.clone();
+        detach(py, move || {
+            sim.add_routes(
+                routes
+                    .into_iter()
+                    .map(|(k, v)| (k, Bytes::from(v)))
+                    .collect(),
+            );
+            Ok(())
+        })
+    }
+
+    /// The exchange's true rows with key time in `[start_us, end_us)` (see `sim::truth`).
+    #[pyo3(signature = (market, dataset, symbol, interval, start_us, end_us, form = "vision"))]
+    #[allow(clippy::too_many_arguments)]
+    fn truth(
+        &self,
+        py: Python<'_>,
+        market: &str,
+        dataset: &str,
+        symbol: &str,
+        interval: Option<&str>,
+        start_us: i64,
+        end_us: i64,
+        form: &str,
+    ) -> PyResult<ArrowStream> {
+        let sim = self.sim.clone();
+        let batch = detach(py, move || {
+            let (market, form) = (Market::parse(market)?, Form::parse(form)?);
+            truth::truth(
+                &sim, market, dataset, symbol, interval, start_us, end_us, form,
+            )
+        })?;
+        Ok(ArrowStream::new(batch.schema(), vec![batch]))
+    }
+
+    /// (first day with data, last day if delisted) of a symbol, as µs of the day's start.
+    fn listing(&self, py: Python<'_>, market: &str, symbol: &str) -> PyResult<(i64, Option<i64>)> {
+        let sim = self.sim.clone();
+        detach(py, move || {
+            truth::listing(&sim, Market::parse(market)?, symbol)
+        })
+    }
+
+    /// The merged no-trading windows `(start_us, end_us)` of `market` within the range.
+    fn outages(
+        &self,
+        py: Python<'_>,
+        market: &str,
+        start_us: i64,
+        end_us: i64,
+    ) -> PyResult<Vec<(i64, i64)>> {
+        let sim = self.sim.clone();
+        detach(py, move || {
+            Ok(truth::outages(
+                &sim,
+                Market::parse(market)?,
+                start_us,
+                end_us,
+            ))
+        })
     }
 
     fn stop(&self) {

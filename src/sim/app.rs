@@ -1,6 +1,12 @@
 //! The simulator as one HTTP handler: real archive files (if given) first, then the Vision
 //! archives (`/data/…`), the S3 listing (`/data.binance.vision?prefix=…`) and the REST APIs,
 //! with injected faults applied on the way out. Generated archives are memoised.
+//!
+//! Memo and clock: an archive is looked up only once it is published (checked at every
+//! request against the current clock, which only moves forward), and only final archives are
+//! memoised. Every published archive is final except a monthly 3d/1w one whose last candle
+//! reaches past the month into the future: that one is rebuilt on each request, so advancing
+//! the clock (`set_now_us`) never serves a candle as it stood at an earlier `now`.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -8,9 +14,12 @@ use std::sync::{Arc, RwLock};
 
 use bytes::Bytes;
 
+use crate::interval::{Interval, DAY_US};
+
 use super::config::SimConfig;
 use super::data::Data;
 use super::faults::{FaultKind, Faults};
+use super::klines::candle_open;
 use super::limits::Limiter;
 use super::listing;
 use super::market::Exchange;
@@ -61,18 +70,36 @@ impl Simulator {
         if !id.published(&self.data.ex) {
             return None;
         }
-        let key = id.key();
         let level = self.level;
-        let a = self.archives.get_or_build(
-            &key,
-            || Arc::new(vision::build(&self.data, &id, level)),
-            |a| a.zip.len() + a.checksum.len(),
-        );
+        let a = if self.is_final(&id) {
+            self.archives.get_or_build(
+                &id.key(),
+                || Arc::new(vision::build(&self.data, &id, level)),
+                |a| a.zip.len() + a.checksum.len(),
+            )
+        } else {
+            Arc::new(vision::build(&self.data, &id, level))
+        };
         Some(if sidecar {
             a.checksum.clone()
         } else {
             a.zip.clone()
         })
+    }
+
+    /// Move the frozen clock forward to `t_us` (see `Exchange::set_now_us`).
+    pub fn set_now_us(&self, t_us: i64) -> crate::Result<()> {
+        self.data.ex.set_now_us(t_us)
+    }
+
+    /// Whether the published archive `id` can no longer change: true unless its last candle
+    /// (a 3d or 1w candle opening in its last days) closes after `now`.
+    fn is_final(&self, id: &vision::ArchiveId) -> bool {
+        let Some(iv) = id.interval.and_then(|i| i.parse::<Interval>().ok()) else {
+            return true;
+        };
+        let last_open = candle_open(iv, id.last_day * DAY_US);
+        iv.next_open(last_open) <= self.data.ex.now_us()
     }
 
     /// Build the archives at `paths` ahead of time, on all cores, so a benchmark then measures

@@ -4,11 +4,15 @@
 //!
 //! Guarantees: ids are continuous across days (day d's first id = day d−1's last id + 1); a
 //! day inside an outage has proportionally fewer trades; everything depends only on the seed.
+//! The clock (`now_us`) is frozen or the system's; a frozen clock can only be moved forward
+//! (`set_now_us`), so whatever was final at one `now` stays final at every later one.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::OnceLock;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use crate::error::{Error, Result};
 use crate::interval::{days_from_civil, DAY_US};
 
 use super::catalog::{default_symbols, Market, Symbol};
@@ -21,6 +25,9 @@ const LAST_DAY: i64 = 25_567;
 
 /// First day of the microsecond era of spot files (2025-01-01).
 pub const SPOT_US_ERA: i64 = 20_089;
+
+/// `clock` value meaning "the system clock".
+const SYSTEM_CLOCK: i64 = i64::MIN;
 
 /// Per-day counts and their running totals for one symbol.
 struct Counts {
@@ -37,6 +44,8 @@ pub struct Exchange {
     pub symbols: Vec<Symbol>,
     index: HashMap<(Market, String), usize>,
     counts: Vec<OnceLock<Counts>>,
+    /// Frozen clock (µs), or `SYSTEM_CLOCK`; starts at `cfg.now_us`.
+    clock: AtomicI64,
 }
 
 impl Exchange {
@@ -50,7 +59,9 @@ impl Exchange {
             .map(|(i, s)| ((s.market, s.name.clone()), i))
             .collect();
         let counts = symbols.iter().map(|_| OnceLock::new()).collect();
+        let clock = AtomicI64::new(cfg.now_us.map_or(SYSTEM_CLOCK, |t| t.max(SYSTEM_CLOCK + 1)));
         Exchange {
+            clock,
             cfg,
             symbols,
             index,
@@ -72,13 +83,37 @@ impl Exchange {
         v
     }
 
-    /// The clock: frozen when configured, else the system time (µs).
+    /// The clock: frozen when configured (or moved by `set_now_us`), else the system time (µs).
     pub fn now_us(&self) -> i64 {
-        self.cfg.now_us.unwrap_or_else(|| {
-            SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .map_or(0, |d| d.as_micros() as i64)
-        })
+        match self.clock.load(Ordering::Acquire) {
+            SYSTEM_CLOCK => system_now_us(),
+            t => t,
+        }
+    }
+
+    /// Freeze the clock at `t_us`, which must not be before the current `now_us()`: a clock
+    /// that went back would un-finish candles and un-publish archives already served.
+    pub fn set_now_us(&self, t_us: i64) -> Result<()> {
+        let mut cur = self.clock.load(Ordering::Acquire);
+        loop {
+            let now = if cur == SYSTEM_CLOCK {
+                system_now_us()
+            } else {
+                cur
+            };
+            if t_us < now || t_us == SYSTEM_CLOCK {
+                return Err(Error::Invalid(format!(
+                    "the simulator's clock only moves forward: {t_us} µs is before now ({now} µs)"
+                )));
+            }
+            match self
+                .clock
+                .compare_exchange(cur, t_us, Ordering::AcqRel, Ordering::Acquire)
+            {
+                Ok(_) => return Ok(()),
+                Err(seen) => cur = seen,
+            }
+        }
     }
 
     /// Today (days since the epoch).
@@ -232,6 +267,12 @@ impl Exchange {
         let extra = (aggs as f64 * (0.45 + 0.5 * unit(k ^ 1))).round() as i64;
         (aggs, aggs + extra)
     }
+}
+
+fn system_now_us() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_micros() as i64)
 }
 
 /// First ids of `sym` at its listing (realistic magnitudes, distinct per symbol).

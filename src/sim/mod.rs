@@ -22,6 +22,7 @@ pub mod memo;
 pub mod rest;
 pub mod rng;
 pub mod server;
+pub mod truth;
 pub mod vision;
 pub mod zip;
 
