@@ -136,6 +136,7 @@ def describe(ex: Executor, p: Plan, holes: list[Hole], empty: list[list[int]]) -
             "complete_days": days,
             "sources": sorted(sources),
             "partial": partial,
+            "missing": [[o.since, o.until] for o in p.cache_short],
             "empty": empty,
             "exchange_gaps": [[h.a, h.b] for h in holes if h.label == EXCHANGE],
             "unverified_gaps": [[h.a, h.b] for h in holes if h.label != EXCHANGE],
