@@ -167,7 +167,9 @@ def check_rows(
     inside ``allowed_missing`` (key spans) or ``allowed_time`` (time spans the answer says are
     missing). Returns the rows compared."""
     key, time_col = _key_time(dataset)
-    truth_time = dict(zip(_int(truth.column(key)).to_pylist(), _int(truth.column(time_col)).to_pylist()))
+    truth_time = dict(
+        zip(_int(truth.column(key)).to_pylist(), _int(truth.column(time_col)).to_pylist())
+    )
     got, truth = _compare_cols(dataset, _plain(got)), _compare_cols(dataset, _plain(truth))
     gk, tk = _int(got.column(key)), _int(truth.column(key))
     if len(gk) != len(pc.unique(gk)):
@@ -273,7 +275,9 @@ class Runner:
 
     def truth(self, sim: Simulator, call: Call, start_us: int, end_us: int) -> pa.Table:
         market, dataset, symbol, _, _ = SERIES[call.series]
-        return sim.truth(market, dataset, symbol, call.interval, start=start_us // 1000, end=end_us // 1000)
+        return sim.truth(
+            market, dataset, symbol, call.interval, start=start_us // 1000, end=end_us // 1000
+        )
 
     def check_answer(self, sim: Simulator, call: Call, t: pa.Table) -> None:
         market, dataset, symbol, _, _ = SERIES[call.series]

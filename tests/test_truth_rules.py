@@ -24,6 +24,8 @@ from ckv.exceptions import (
 )
 from ckv.sim import Simulator
 
+from conftest import checksum_for
+
 UTC = dt.timezone.utc
 
 
@@ -155,7 +157,7 @@ def test_partial_rest_fill_leaves_the_remainder_as_an_exchange_gap(tmp_path):
         path = "/data/spot/daily/klines/BTCUSDT/1m/BTCUSDT-1m-2023-03-24.zip"
         lo, hi = us("2023-03-24T12:00") // 1000, us("2023-03-24T14:00") // 1000
         body = _drop_rows(s.archive(path), lambda ln: not lo <= int(ln.split(",")[0]) < hi)
-        s.add_routes({path: body, path + ".CHECKSUM": b""})
+        s.add_routes({path: body, path + ".CHECKSUM": checksum_for(path.rsplit("/", 1)[1], body)})
         c = client(tmp_path, s)
         with pytest.warns(GapWarning, match="1 exchange gap"):
             t = c.get_klines("BTCUSDT", "1m", "2023-03-24", "2023-03-25")
@@ -175,12 +177,8 @@ def test_id_hole_between_a_cached_day_and_a_new_day_is_found_and_filled(tmp_path
         c = client(tmp_path / "c", s)
         c.get_agg_trades("ETHUSDT", "2024-03-01", "2024-03-02")  # cached day 1
         c.get_agg_trades("ETHUSDT", "2024-03-03", "2024-03-04")  # cached day 3
-        s.add_routes(
-            {
-                path: _drop_rows(s.archive(path), lambda ln: int(ln.split(",")[0]) < cut),
-                path + ".CHECKSUM": b"",
-            }
-        )
+        body = _drop_rows(s.archive(path), lambda ln: int(ln.split(",")[0]) < cut)
+        s.add_routes({path: body, path + ".CHECKSUM": checksum_for(path.rsplit("/", 1)[1], body)})
         t = c.get_agg_trades("ETHUSDT", "2024-03-01", "2024-03-04")
         assert t.equals(truth)
         assert c.last_stats.rest_gap_queries == 1  # only the hole, not the cached days
