@@ -1,4 +1,4 @@
-//! Datasets, markets and the output schemas of DESIGN §3. One time unit everywhere:
+//! Datasets, markets and the output schemas of docs/architecture.md ("Schemas"). One time unit everywhere:
 //! `timestamp[us, tz=UTC]`. The schema never depends on where the rows came from.
 
 use std::str::FromStr;
@@ -63,7 +63,7 @@ impl FromStr for Market {
 }
 
 impl Dataset {
-    /// The DESIGN §3 schema of this dataset.
+    /// The schema (docs/architecture.md, "Schemas") of this dataset.
     pub fn schema(self) -> SchemaRef {
         static SCHEMAS: OnceLock<[SchemaRef; 4]> = OnceLock::new();
         let all = SCHEMAS.get_or_init(|| {

@@ -1,5 +1,5 @@
 """Cache partitions: one uncompressed, 64-byte-aligned Arrow IPC file each, written atomically
-and read through a memory map without copying (DESIGN §6)."""
+and read through a memory map without copying (docs/architecture.md, "Cache metadata")."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""``ckv.Client`` and the module-level getters (DESIGN §2).
+"""``ckv.Client`` and the module-level getters (docs/architecture.md).
 
 Every getter returns a ``pyarrow.Table`` whose schema never depends on where the rows came
 from, for the half-open UTC range ``[start, end)``.

@@ -1,4 +1,4 @@
-"""Continuity checks (DESIGN §5) on any klines / aggTrades / trades / fundingRate table."""
+"""Continuity checks (docs/architecture.md, "Continuity checks") on any klines / aggTrades / trades / fundingRate table."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Parse Binance Vision files (zip or CSV) into Arrow tables with the DESIGN §3 schemas."""
+"""Parse Binance Vision files (zip or CSV) into Arrow tables with the schemas of docs/architecture.md ("Schemas")."""
 
 from __future__ import annotations
 
