@@ -286,7 +286,7 @@ def test_a_server_that_never_answers_fails_within_the_first_byte_bound(silent):
     assert isinstance(out["error"], ckv.NetworkError)
 
 
-def test_a_trickling_body_fails_as_stalled_and_is_counted(sim):
+def test_a_trickling_body_fails_as_stalled_and_is_counted(sim, caplog):
     slow(sim, DAYS[0], chunk=16, pause=0.05)  # 320 B/s
     fetcher = fast_fetcher(stall_timeout=0.4, stall_bytes=65536, retries=1)
     progress = _core.Progress()
@@ -299,6 +299,7 @@ def test_a_trickling_body_fails_as_stalled_and_is_counted(sim):
     assert type(r.error) is ckv.NetworkError
     assert "stalled: no progress for 0.4 s" in str(r.error) and "2 attempts" in str(r.error)
     assert progress.stalls == 2 and progress.retries == 1
+    assert "server accepts but stalls: 2 attempt(s)" in caplog.text
     sim.add_fault("/api/v3/klines", "slow", chunk=1, pause=0.05)
     progress = _core.Progress()
     (page,) = fetcher.get_many(

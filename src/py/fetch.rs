@@ -65,7 +65,13 @@ impl Progress {
     }
 }
 
-/// The process's HTTP client for Vision and REST.
+/// The process's HTTP client for Vision and REST. Seconds: `connect_timeout` (TCP and TLS),
+/// `first_byte_timeout` (request sent → status and headers), `read_timeout` (one read),
+/// `stall_timeout` with `stall_bytes` (a body bringing fewer bytes in that time is abandoned
+/// and retried as stalled; None turns the rule off), `deadline` (one whole attempt; None, the
+/// default, for none), `backoff_base`/`backoff_max` (full-jitter backoff), `retry_after_max`
+/// (the longest `Retry-After` waited for). Each is checked: finite, ≥ 0 (timeouts > 0),
+/// ≤ 1e6, else `ValueError` naming it.
 #[pyclass(module = "ckv._core", frozen)]
 pub struct Fetcher {
     client: HttpClient,
@@ -77,7 +83,10 @@ impl Fetcher {
     #[pyo3(signature = (*, max_connections = 32, retries = 5, connect_timeout = 10.0,
         read_timeout = 30.0, backoff_base = 0.2, backoff_max = 10.0, first_byte_timeout = 20.0,
         stall_timeout = Some(15.0), stall_bytes = 65536, deadline = None,
-        retry_after_max = 60.0))]
+        retry_after_max = 60.0),
+        text_signature = "(*, max_connections=32, retries=5, connect_timeout=10.0, \
+        read_timeout=30.0, backoff_base=0.2, backoff_max=10.0, first_byte_timeout=20.0, \
+        stall_timeout=15.0, stall_bytes=65536, deadline=None, retry_after_max=60.0)")]
     #[allow(clippy::too_many_arguments)]
     fn new(
         max_connections: usize,

@@ -8,6 +8,7 @@ use std::sync::{Mutex, TryLockError};
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 use pyo3::types::PyList;
+use tokio::sync::mpsc::error::TryRecvError;
 use tokio::sync::mpsc::UnboundedReceiver;
 
 use super::super::wait;
@@ -24,6 +25,8 @@ pub struct ArchiveJob {
     batch: Batch,
     handed_out: AtomicUsize,
     cancelled: AtomicBool,
+    /// Every task has reported or is gone: nothing more can arrive.
+    closed: AtomicBool,
 }
 
 impl ArchiveJob {
@@ -34,6 +37,7 @@ impl ArchiveJob {
             batch,
             handed_out: AtomicUsize::new(0),
             cancelled: AtomicBool::new(false),
+            closed: AtomicBool::new(false),
         }
     }
 }
@@ -66,17 +70,26 @@ impl ArchiveJob {
             if !cancelled {
                 match tokio::time::timeout(timeout, rx.recv()).await {
                     Ok(Some(first)) => out.push(first),
-                    Ok(None) | Err(_) => return out,
+                    Ok(None) => return (out, true),
+                    Err(_) => return (out, false),
                 }
             }
-            while let Ok(more) = rx.try_recv() {
-                out.push(more);
+            loop {
+                match rx.try_recv() {
+                    Ok(more) => out.push(more),
+                    Err(TryRecvError::Disconnected) => return (out, true),
+                    Err(TryRecvError::Empty) => return (out, false),
+                }
             }
-            out
         });
         drop(guard);
         let got = match got {
-            Ok(got) => got,
+            Ok((got, closed)) => {
+                if closed {
+                    self.closed.store(true, Ordering::Release);
+                }
+                got
+            }
             Err(e) => {
                 self.cancel();
                 return Err(e);
@@ -90,8 +103,8 @@ impl ArchiveJob {
         Ok(list)
     }
 
-    /// True once no further result will be handed out: every archive's was, or the job was
-    /// cancelled and what had finished before was.
+    /// True once no further result will be handed out: every archive's was (or every task is
+    /// gone), or the job was cancelled and what had finished before it was.
     #[getter]
     fn done(&self) -> bool {
         if self.handed_out.load(Ordering::Acquire) >= self.urls.len() {
