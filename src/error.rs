@@ -41,6 +41,12 @@ pub enum Error {
     /// Connection refused/reset, timeout, or a body cut short, after retries.
     #[error("network error for {url}: {reason}")]
     Network { url: String, reason: String },
+    /// A server answered what its protocol does not allow (e.g. a body over the size limit).
+    #[error("protocol error for {url}: {reason}")]
+    Protocol { url: String, reason: String },
+    /// A bug caught at a boundary (a panicking task); never expected.
+    #[error("internal error in ckv's core (please report): {0}")]
+    Internal(String),
     /// A cache file that cannot be written, opened or validated.
     #[error("cache error for {path}: {reason}")]
     Cache { path: String, reason: String },
@@ -82,6 +88,8 @@ impl Error {
             Error::NotFound { .. } => "not_found",
             Error::Http { .. } => "http",
             Error::Network { .. } => "network",
+            Error::Protocol { .. } => "protocol",
+            Error::Internal(_) => "internal",
             Error::Cache { .. } => "cache",
             Error::Invalid(_) => "invalid",
             Error::Arrow(_) => "arrow",

@@ -1,15 +1,27 @@
 //! Fetch stage: many Vision archives at once. Each archive and its `.CHECKSUM` sidecar are
 //! downloaded concurrently (bounded by the client's connection limit), streamed through the
-//! archive stage into Arrow, and reported one by one as ok / not found / error. One bad
-//! archive never loses the others.
+//! archive stage into Arrow, and reported one by one as ok / not found / error, in request
+//! order (`fetch_all`) or as each completes (`spawn_each`). One bad archive never loses the
+//! others; cancelling (dropping the future, or the `Batch`) stops every request still running;
+//! an optional `Deadline` bounds the whole call. `get_all` does the same for REST pages.
+
+mod tasks;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
+use tokio::runtime::Handle;
+use tokio::sync::mpsc::UnboundedReceiver;
+
+pub use tasks::{Batch, Deadline};
+
 use crate::archive::{parse_checksum, ArchiveOutput, ArchiveStream};
 use crate::error::{Error, Result};
-use crate::http::{network, HttpClient};
+use crate::http::{Answer, HttpClient, Tally};
 use crate::schema::Dataset;
+
+/// A `.CHECKSUM` sidecar is one line; anything longer is not one.
+const SIDECAR_MAX: usize = 64 * 1024;
 
 /// What to do about the `.CHECKSUM` sidecar.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,38 +60,107 @@ pub struct Progress {
     pub archives_done: AtomicU64,
     pub bytes: AtomicU64,
     pub rows: AtomicU64,
+    /// Retries and stalls of the requests.
+    pub net: Tally,
 }
 
-/// Fetch every request concurrently; outcomes come back in request order.
+/// Fetch every request concurrently; outcomes come back in request order. Dropping the
+/// future aborts the requests still running.
 pub async fn fetch_all(
     client: &HttpClient,
     requests: Vec<ArchiveRequest>,
     policy: ChecksumPolicy,
     progress: Arc<Progress>,
+    deadline: Option<Deadline>,
 ) -> Vec<Outcome> {
+    let n = requests.len();
+    let (batch, rx) = spawn_each(
+        &Handle::current(),
+        client,
+        requests,
+        policy,
+        progress,
+        deadline,
+    );
+    let outcomes = collect(n, rx, Outcome::Failed).await;
+    drop(batch);
+    outcomes
+}
+
+/// Start fetching every request; each outcome arrives on the receiver as `(index, outcome)`
+/// as soon as its archive is done. The `Batch` cancels the unfinished ones.
+pub fn spawn_each(
+    rt: &Handle,
+    client: &HttpClient,
+    requests: Vec<ArchiveRequest>,
+    policy: ChecksumPolicy,
+    progress: Arc<Progress>,
+    deadline: Option<Deadline>,
+) -> (Batch, UnboundedReceiver<(usize, Outcome)>) {
     progress
         .archives_total
         .fetch_add(requests.len() as u64, Ordering::Relaxed);
-    let tasks: Vec<_> = requests
-        .into_iter()
-        .map(|req| {
-            let client = client.clone();
-            let progress = progress.clone();
-            tokio::spawn(async move {
-                let out = fetch_one(&client, &req, policy, &progress).await;
-                progress.archives_done.fetch_add(1, Ordering::Relaxed);
-                out
-            })
-        })
-        .collect();
-    let mut outcomes = Vec::with_capacity(tasks.len());
-    for task in tasks {
-        outcomes.push(match task.await {
-            Ok(outcome) => outcome,
-            Err(e) => Outcome::Failed(Error::Invalid(format!("fetch task failed: {e}"))),
-        });
+    let futs = requests.into_iter().map(|req| {
+        let client = client.clone();
+        let progress = progress.clone();
+        async move {
+            let work = fetch_one(&client, &req, policy, &progress);
+            let out = Deadline::run(deadline, &req.url, work, Outcome::Failed).await;
+            progress.archives_done.fetch_add(1, Ordering::Relaxed);
+            out
+        }
+    });
+    tasks::spawn_indexed(rt, futs, Outcome::Failed)
+}
+
+/// GET every URL concurrently (REST and listing pages, retried per the client's policy); the
+/// answers (any status below 500) or final errors come back in order. Dropping the future
+/// aborts the requests still running.
+pub async fn get_all(
+    client: &HttpClient,
+    urls: Vec<String>,
+    headers: Vec<(String, String)>,
+    progress: Arc<Progress>,
+    deadline: Option<Deadline>,
+) -> Vec<Result<Answer>> {
+    let n = urls.len();
+    let headers = Arc::new(headers);
+    let futs = urls.into_iter().map(|url| {
+        let (client, headers, progress) = (client.clone(), headers.clone(), progress.clone());
+        async move {
+            let work = client.get_answer(&url, &headers, &progress.net);
+            let out = Deadline::run(deadline, &url, work, Err).await;
+            if let Ok(a) = &out {
+                progress
+                    .bytes
+                    .fetch_add(a.body.len() as u64, Ordering::Relaxed);
+            }
+            out
+        }
+    });
+    let (batch, rx) = tasks::spawn_indexed(&Handle::current(), futs, Err);
+    let answers = collect(n, rx, Err).await;
+    drop(batch);
+    answers
+}
+
+/// Gather `n` indexed outputs in index order; a slot never filled (its task vanished) gets
+/// `missing(Error::Internal)`.
+async fn collect<T>(
+    n: usize,
+    mut rx: UnboundedReceiver<(usize, T)>,
+    missing: fn(Error) -> T,
+) -> Vec<T> {
+    let mut slots: Vec<Option<T>> = (0..n).map(|_| None).collect();
+    while let Some((i, out)) = rx.recv().await {
+        if let Some(slot) = slots.get_mut(i) {
+            *slot = Some(out);
+        }
     }
-    outcomes
+    slots
+        .into_iter()
+        .map(|s| s.unwrap_or_else(|| missing(Error::Internal("a request task vanished".into()))))
+        .collect()
 }
 
 /// Fetch one archive and (per `policy`) its sidecar, concurrently.
@@ -94,7 +175,7 @@ pub async fn fetch_one(
             ChecksumPolicy::Skip => Ok(None),
             _ => {
                 let url = format!("{}.CHECKSUM", req.url);
-                match client.get_bytes(&url).await {
+                match client.get_bytes(&url, SIDECAR_MAX, &progress.net).await {
                     Ok(body) => parse_checksum(file_name(&req.url), &body).map(Some),
                     Err(Error::NotFound { .. }) if policy == ChecksumPolicy::IfPresent => Ok(None),
                     Err(e) => Err(e),
@@ -127,19 +208,22 @@ pub async fn fetch_one(
 }
 
 /// Download the archive body through an `ArchiveStream`, retrying from scratch on
-/// transport failures and 5xx.
+/// transport failures, stalls, 5xx and 429.
 async fn stream_archive(
     client: &HttpClient,
     req: &ArchiveRequest,
     progress: &Progress,
 ) -> Result<ArchiveStream> {
     let name = file_name(&req.url);
+    let tally = &progress.net;
     client
-        .with_retries(|| async {
+        .with_retries(tally, || async {
             let _permit = client.permit().await;
-            let mut resp = client.get_once(&req.url, &[]).await?;
+            let end = client.attempt_end();
+            let resp = client.get_once(&req.url, &[], end, tally).await?;
+            let mut body = client.body(&req.url, resp, end, tally);
             let mut stream = ArchiveStream::new(req.dataset, name);
-            while let Some(chunk) = resp.chunk().await.map_err(|e| network(&req.url, &e))? {
+            while let Some(chunk) = body.chunk().await? {
                 progress
                     .bytes
                     .fetch_add(chunk.len() as u64, Ordering::Relaxed);

@@ -1,13 +1,27 @@
-//! The one HTTP client of the process: keep-alive pool, bounded concurrency, timeouts, and a
-//! retry policy (exponential backoff with full jitter) that retries 5xx, timeouts and resets
-//! but never 404 or any other 4xx.
+//! The one HTTP client of the process: keep-alive pool, bounded concurrency, and a retry policy
+//! (exponential backoff with full jitter) that retries 5xx, 408, 429 (honouring a bounded
+//! `Retry-After`), timeouts, resets and stalls, but never 404 or any other 4xx.
+//!
+//! Every phase of an attempt is bounded, so a silent or trickling server cannot hold a call:
+//! connecting (`connect_timeout`), the answer's head (`first_byte_timeout`), and the body (the
+//! stall rule of [`body::Body`]: at least `stall_bytes` per `stall_timeout`); `deadline`
+//! optionally bounds a whole attempt. Whole bodies read into memory are capped (`max_body`).
 
-use std::sync::atomic::{AtomicU64, Ordering};
+mod body;
+mod retry;
+
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use tokio::sync::{Semaphore, SemaphorePermit};
+use tokio::time::Instant;
+
+pub use body::{Body, Tally};
+pub use retry::{backoff, is_retryable, is_transient};
+
+use retry::gave_up;
 
 use crate::error::{Error, Result};
 
@@ -17,13 +31,27 @@ pub struct HttpConfig {
     /// Requests in flight at once (also the keep-alive pool size per host).
     pub max_connections: usize,
     pub connect_timeout: Duration,
-    /// Longest silence while reading a body.
+    /// From sending a request (connecting included) until its status line and headers.
+    pub first_byte_timeout: Duration,
+    /// Longest silence of a single read while receiving a body.
     pub read_timeout: Duration,
+    /// The stall rule: an attempt whose body brings fewer than `stall_bytes` within
+    /// `stall_timeout` is abandoned (and retried) as stalled. `None` turns the rule off.
+    pub stall_timeout: Option<Duration>,
+    pub stall_bytes: u64,
+    /// Longest whole attempt, head and body. `None` (the default): a fixed bound would either
+    /// cut a large archive on a slow link or be too long to catch anything the stall rule
+    /// does not already catch.
+    pub deadline: Option<Duration>,
     /// Retries after the first attempt, for retryable failures only.
     pub retries: u32,
     /// First backoff; doubles each retry up to `backoff_max`, fully jittered.
     pub backoff_base: Duration,
     pub backoff_max: Duration,
+    /// The longest `Retry-After` honoured; a server asking for more ends the retries.
+    pub retry_after_max: Duration,
+    /// Largest body read whole into memory (REST pages, listings, sidecars).
+    pub max_body: usize,
     pub user_agent: String,
 }
 
@@ -32,10 +60,16 @@ impl Default for HttpConfig {
         HttpConfig {
             max_connections: 32,
             connect_timeout: Duration::from_secs(10),
+            first_byte_timeout: Duration::from_secs(20),
             read_timeout: Duration::from_secs(30),
+            stall_timeout: Some(Duration::from_secs(15)),
+            stall_bytes: 64 * 1024,
+            deadline: None,
             retries: 5,
             backoff_base: Duration::from_millis(200),
             backoff_max: Duration::from_secs(10),
+            retry_after_max: Duration::from_secs(60),
+            max_body: 64 << 20,
             user_agent: concat!("ckv/", env!("CARGO_PKG_VERSION")).to_string(),
         }
     }
@@ -52,13 +86,17 @@ pub struct HttpClient {
 /// An answered request: status, headers and the response to read the body from.
 pub type Response = reqwest::Response;
 
+/// Error bodies are read only this far (only their start is kept).
+const ERROR_BODY_MAX: usize = 4096;
+
 impl HttpClient {
     /// Build a client from `config`.
     pub fn new(config: HttpConfig) -> Result<Self> {
         // Ring as the rustls crypto provider; a second install attempt is harmless.
         let _ = rustls::crypto::ring::default_provider().install_default();
+        let connections = config.max_connections.clamp(1, Semaphore::MAX_PERMITS);
         let inner = reqwest::Client::builder()
-            .pool_max_idle_per_host(config.max_connections.max(1))
+            .pool_max_idle_per_host(connections)
             .pool_idle_timeout(Duration::from_secs(60))
             .connect_timeout(config.connect_timeout)
             .read_timeout(config.read_timeout)
@@ -68,7 +106,7 @@ impl HttpClient {
             .map_err(|e| Error::Invalid(format!("cannot build the HTTP client: {e}")))?;
         Ok(HttpClient {
             inner,
-            permits: Arc::new(Semaphore::new(config.max_connections.max(1))),
+            permits: Arc::new(Semaphore::new(connections)),
             config: Arc::new(config),
         })
     }
@@ -81,8 +119,21 @@ impl HttpClient {
             .expect("semaphore never closed")
     }
 
-    /// Send one GET, no retry; any status is returned. Transport errors → `Network`.
-    pub async fn send(&self, url: &str, headers: &[(String, String)]) -> Result<Response> {
+    /// When an attempt starting now must end (`deadline`), if it must.
+    pub fn attempt_end(&self) -> Option<Instant> {
+        self.config
+            .deadline
+            .and_then(|d| Instant::now().checked_add(d))
+    }
+
+    /// Send one GET, no retry; any status is returned. Transport errors, and no answer
+    /// within `first_byte_timeout` (or by `end`), are `Network`.
+    pub async fn send(
+        &self,
+        url: &str,
+        headers: &[(String, String)],
+        end: Option<Instant>,
+    ) -> Result<Response> {
         let mut map = HeaderMap::new();
         for (k, v) in headers {
             let name = HeaderName::from_bytes(k.as_bytes())
@@ -91,31 +142,69 @@ impl HttpClient {
                 .map_err(|_| Error::Invalid(format!("bad header value for {k}")))?;
             map.insert(name, value);
         }
-        self.inner
-            .get(url)
-            .headers(map)
-            .send()
-            .await
-            .map_err(|e| network(url, &e))
+        let ttfb = self.config.first_byte_timeout;
+        // The earlier of the first-byte bound and the attempt's end, and which one it is.
+        let (limit, is_deadline) = match (Instant::now().checked_add(ttfb), end) {
+            (Some(a), Some(b)) if b < a => (Some(b), true),
+            (Some(a), _) => (Some(a), false),
+            (None, b) => (b, b.is_some()),
+        };
+        let request = self.inner.get(url).headers(map).send();
+        let answer = match limit {
+            None => request.await,
+            Some(at) => match tokio::time::timeout_at(at, request).await {
+                Ok(answer) => answer,
+                Err(_) if is_deadline => return Err(body::deadline_error(url, &self.config)),
+                Err(_) => {
+                    return Err(Error::Network {
+                        url: url.to_string(),
+                        reason: format!(
+                            "no answer within {} s of sending the request (first_byte_timeout)",
+                            ttfb.as_secs_f64()
+                        ),
+                    })
+                }
+            },
+        };
+        answer.map_err(|e| network(url, &e))
     }
 
     /// One GET, no retry: transport errors → `Network`, 404 → `NotFound`, other non-2xx →
     /// `Http` (with the body's first bytes and `Retry-After`). The caller holds a permit.
-    pub async fn get_once(&self, url: &str, headers: &[(String, String)]) -> Result<Response> {
-        let resp = self.send(url, headers).await?;
+    pub async fn get_once(
+        &self,
+        url: &str,
+        headers: &[(String, String)],
+        end: Option<Instant>,
+        tally: &Tally,
+    ) -> Result<Response> {
+        let resp = self.send(url, headers, end).await?;
         let status = resp.status().as_u16();
         if (200..300).contains(&status) {
             return Ok(resp);
         }
-        Err(status_error(url, resp).await)
+        Err(self.status_error(url, resp, end, tally).await)
     }
 
-    /// GET a whole (small) body, with retries. Used for `.CHECKSUM` sidecars and REST pages.
-    pub async fn get_bytes(&self, url: &str) -> Result<bytes::Bytes> {
-        self.with_retries(|| async {
+    /// The body of `resp` under the stall rule and the attempt's `end`.
+    pub fn body<'a>(
+        &'a self,
+        url: &'a str,
+        resp: Response,
+        end: Option<Instant>,
+        tally: &'a Tally,
+    ) -> Body<'a> {
+        Body::new(resp, url, &self.config, end, tally)
+    }
+
+    /// GET a whole small body (at most `limit` bytes), with retries. Used for `.CHECKSUM`
+    /// sidecars.
+    pub async fn get_bytes(&self, url: &str, limit: usize, tally: &Tally) -> Result<bytes::Bytes> {
+        self.with_retries(tally, || async {
             let _permit = self.permit().await;
-            let resp = self.get_once(url, &[]).await?;
-            resp.bytes().await.map_err(|e| network(url, &e))
+            let end = self.attempt_end();
+            let resp = self.get_once(url, &[], end, tally).await?;
+            self.body(url, resp, end, tally).read_all(limit).await
         })
         .await
     }
@@ -123,16 +212,25 @@ impl HttpClient {
     /// GET with retries on transport failures and 5xx; any other status (404, 429, 418, 4xx)
     /// is returned as an `Answer` for the caller to interpret (REST error codes, Retry-After,
     /// weight headers).
-    pub async fn get_answer(&self, url: &str, headers: &[(String, String)]) -> Result<Answer> {
-        self.with_retries(|| async {
+    pub async fn get_answer(
+        &self,
+        url: &str,
+        headers: &[(String, String)],
+        tally: &Tally,
+    ) -> Result<Answer> {
+        self.with_retries(tally, || async {
             let _permit = self.permit().await;
-            let resp = self.send(url, headers).await?;
+            let end = self.attempt_end();
+            let resp = self.send(url, headers, end).await?;
             let status = resp.status().as_u16();
             if status >= 500 {
-                return Err(status_error(url, resp).await);
+                return Err(self.status_error(url, resp, end, tally).await);
             }
             let headers = header_pairs(resp.headers());
-            let body = resp.bytes().await.map_err(|e| network(url, &e))?;
+            let body = self
+                .body(url, resp, end, tally)
+                .read_all(self.config.max_body)
+                .await?;
             Ok(Answer {
                 status,
                 headers,
@@ -142,45 +240,62 @@ impl HttpClient {
         .await
     }
 
-    /// Run `attempt` until it succeeds, fails with a non-retryable error, or retries run out.
-    pub async fn with_retries<T, F, Fut>(&self, mut attempt: F) -> Result<T>
+    /// Run `attempt` until it succeeds, fails with a non-retryable error, or retries run out
+    /// (or a server asks to wait longer than `retry_after_max`). Counts retries in `tally`.
+    pub async fn with_retries<T, F, Fut>(&self, tally: &Tally, mut attempt: F) -> Result<T>
     where
         F: FnMut() -> Fut,
         Fut: std::future::Future<Output = Result<T>>,
     {
         let mut tries = 0u32;
         loop {
-            match attempt().await {
-                Err(e) if is_retryable(&e) && tries < self.config.retries => {
-                    let wait = backoff(&self.config, tries, &e);
-                    tries += 1;
-                    tokio::time::sleep(wait).await;
-                }
-                other => return other,
+            let e = match attempt().await {
+                Ok(v) => return Ok(v),
+                Err(e) => e,
+            };
+            if !is_retryable(&e) || tries >= self.config.retries {
+                return Err(gave_up(e, tries + 1));
             }
+            let Some(wait) = backoff(&self.config, tries, &e) else {
+                return Err(gave_up(e, tries + 1));
+            };
+            tries += 1;
+            tally.retries.fetch_add(1, Ordering::Relaxed);
+            tokio::time::sleep(wait).await;
         }
     }
-}
 
-/// Turn a non-2xx response into `NotFound` or `Http`.
-async fn status_error(url: &str, resp: Response) -> Error {
-    let status = resp.status().as_u16();
-    if status == 404 {
-        return Error::NotFound {
+    /// Turn a non-2xx response into `NotFound` or `Http` (reading at most the start of its
+    /// body, under the stall rule).
+    async fn status_error(
+        &self,
+        url: &str,
+        resp: Response,
+        end: Option<Instant>,
+        tally: &Tally,
+    ) -> Error {
+        let status = resp.status().as_u16();
+        if status == 404 {
+            return Error::NotFound {
+                url: url.to_string(),
+            };
+        }
+        let retry_after = resp
+            .headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|s| s.trim().parse::<f64>().ok())
+            .filter(|s| s.is_finite() && *s >= 0.0);
+        let head = self
+            .body(url, resp, end, tally)
+            .read_head(ERROR_BODY_MAX)
+            .await;
+        Error::Http {
             url: url.to_string(),
-        };
-    }
-    let retry_after = resp
-        .headers()
-        .get("retry-after")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|s| s.trim().parse::<f64>().ok());
-    let body = resp.text().await.unwrap_or_default();
-    Error::Http {
-        url: url.to_string(),
-        status,
-        body: body.chars().take(300).collect(),
-        retry_after,
+            status,
+            body: String::from_utf8_lossy(&head).chars().take(300).collect(),
+            retry_after,
+        }
     }
 }
 
@@ -199,50 +314,6 @@ fn header_pairs(map: &HeaderMap) -> Vec<(String, String)> {
         .collect()
 }
 
-/// Transport failures and 5xx are worth another try; 4xx (404 included) and content errors
-/// (bad zip, checksum, parse) are answers and are not.
-pub fn is_retryable(e: &Error) -> bool {
-    match e {
-        Error::Network { .. } => true,
-        Error::Http { status, .. } => *status >= 500 || *status == 408,
-        _ => false,
-    }
-}
-
-/// Full-jitter exponential backoff: uniform in [0, min(max, base·2^n)], but never shorter than
-/// a server's `Retry-After`.
-pub fn backoff(cfg: &HttpConfig, n: u32, e: &Error) -> Duration {
-    let cap = cfg
-        .backoff_base
-        .saturating_mul(1u32 << n.min(20))
-        .min(cfg.backoff_max);
-    let jittered = cap.mul_f64(jitter());
-    match e {
-        Error::Http {
-            retry_after: Some(s),
-            ..
-        } if *s > 0.0 => jittered.max(Duration::from_secs_f64(s.min(300.0))),
-        _ => jittered,
-    }
-}
-
-/// A uniform number in [0, 1) from a process-wide xorshift, seeded by the clock.
-fn jitter() -> f64 {
-    static STATE: AtomicU64 = AtomicU64::new(0);
-    let mut x = STATE.load(Ordering::Relaxed);
-    if x == 0 {
-        x = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0x9E37_79B9_7F4A_7C15, |d| d.as_nanos() as u64)
-            | 1;
-    }
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    STATE.store(x, Ordering::Relaxed);
-    (x >> 11) as f64 / (1u64 << 53) as f64
-}
-
 /// Map a reqwest failure to `Error::Network` with a readable cause chain.
 pub fn network(url: &str, e: &reqwest::Error) -> Error {
     let mut reason = e.to_string();
@@ -259,45 +330,4 @@ pub fn network(url: &str, e: &reqwest::Error) -> Error {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn http(status: u16) -> Error {
-        Error::Http {
-            url: "u".into(),
-            status,
-            body: String::new(),
-            retry_after: None,
-        }
-    }
-
-    #[test]
-    fn only_transport_and_5xx_are_retried() {
-        assert!(is_retryable(&http(500)) && is_retryable(&http(503)));
-        assert!(!is_retryable(&http(400)) && !is_retryable(&http(403)));
-        assert!(!is_retryable(&Error::NotFound { url: "u".into() }));
-        assert!(!is_retryable(&Error::archive("f", "bad")));
-        assert!(is_retryable(&Error::Network {
-            url: "u".into(),
-            reason: "reset".into()
-        }));
-    }
-
-    #[test]
-    fn backoff_is_capped_jittered_and_honours_retry_after() {
-        let cfg = HttpConfig::default();
-        for n in 0..30 {
-            let d = backoff(&cfg, n, &http(503));
-            assert!(d <= cfg.backoff_max);
-        }
-        let waits: Vec<_> = (0..20).map(|_| backoff(&cfg, 3, &http(503))).collect();
-        assert!(waits.iter().any(|w| *w != waits[0]), "no jitter");
-        let e = Error::Http {
-            url: "u".into(),
-            status: 503,
-            body: String::new(),
-            retry_after: Some(2.0),
-        };
-        assert!(backoff(&cfg, 0, &e) >= Duration::from_secs(2));
-    }
-}
+mod tests;

@@ -18,6 +18,17 @@ class Progress:
     def bytes(self) -> int: ...
     @property
     def rows(self) -> int: ...
+    @property
+    def stalls(self) -> int: ...
+    @property
+    def retries(self) -> int: ...
+
+class ArchiveJob:
+    def wait(self, timeout_s: float) -> list[tuple[int, dict[str, Any]]]: ...
+    @property
+    def done(self) -> bool: ...
+    def cancel(self) -> None: ...
+    def __len__(self) -> int: ...
 
 class Fetcher:
     def __init__(
@@ -29,9 +40,19 @@ class Fetcher:
         read_timeout: float = 30.0,
         backoff_base: float = 0.2,
         backoff_max: float = 10.0,
+        first_byte_timeout: float = 20.0,
+        stall_timeout: float | None = 15.0,
+        stall_bytes: int = 65536,
+        deadline: float | None = None,
+        retry_after_max: float = 60.0,
     ) -> None: ...
     def get_many(
-        self, urls: list[str], headers: list[tuple[str, str]] | None = None
+        self,
+        urls: list[str],
+        headers: list[tuple[str, str]] | None = None,
+        *,
+        deadline_s: float | None = None,
+        progress: Progress | None = None,
     ) -> list[tuple[int, dict[str, str], bytes] | BaseException]: ...
     def fetch_archives(
         self,
@@ -40,7 +61,17 @@ class Fetcher:
         *,
         checksum: str = "if_present",
         progress: Progress | None = None,
+        deadline_s: float | None = None,
     ) -> list[dict[str, Any]]: ...
+    def start_archives(
+        self,
+        urls: list[str],
+        dataset: str,
+        *,
+        checksum: str = "if_present",
+        progress: Progress | None = None,
+        deadline_s: float | None = None,
+    ) -> ArchiveJob: ...
 
 class RouteServer:
     def __init__(self, routes: dict[str, bytes], *, port: int = 0) -> None: ...

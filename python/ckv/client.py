@@ -45,6 +45,14 @@ def _choice(name: str, value: str, allowed: Sequence[str]) -> str:
     return value
 
 
+def _seconds(name: str, value: float, most: float = 1e6) -> float:
+    """``value`` if it is a number of seconds in (0, most], else ``ValueError`` naming it."""
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if not (ok and 0 < value <= most):  # NaN fails every comparison
+        raise ValueError(f"{name} must be a number of seconds in (0, {most:g}], got {value!r}")
+    return float(value)
+
+
 class Client:
     """Holds the cache, one HTTP client (Vision and REST share it) and the settings.
 
@@ -76,7 +84,10 @@ class Client:
         self._clock = clock
         self.store = Store(self.cache_dir)
         self.fetcher = _core.Fetcher(
-            max_connections=max_connections, retries=retries, read_timeout=timeout
+            max_connections=max_connections,
+            retries=retries,
+            read_timeout=_seconds("timeout", timeout),
+            first_byte_timeout=timeout,
         )
         self.rest = RestClient(self.fetcher, self.rest_urls)
         self.last_stats: Stats | None = None

@@ -2,21 +2,36 @@
 
 ``fetch_archives`` downloads many archives at once through the Rust core (bounded connections,
 retries with jittered backoff, SHA-256 checked while streaming) and reports each archive's
-outcome; one bad archive never loses the others.
+outcome; one bad archive never loses the others. ``iter_archives`` yields each archive as it
+completes, so the caller can keep it at once. Both can be interrupted (Ctrl-C cancels the
+requests in flight). An outcome's ``transient`` says the failure was the network's or the
+server's (timeouts, stalls, 429/418, 5xx after retries: try again later), not the archive's
+(checksum, zip or CSV errors: replace it).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+import logging
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import pyarrow as pa
 
 from . import _core
 from .arrow import to_table
 
-__all__ = ["ArchiveResult", "Fetcher", "archive_url", "fetch_archives", "market_path"]
+__all__ = [
+    "ArchiveResult",
+    "Fetcher",
+    "archive_url",
+    "fetch_archives",
+    "iter_archives",
+    "market_path",
+]
+
+log = logging.getLogger("ckv.vision")
 
 DEFAULT_VISION_URL = "https://data.binance.vision"
 MARKETS = {"spot": "spot", "um": "futures/um", "cm": "futures/cm"}
@@ -69,7 +84,13 @@ def archive_url(
 
 @dataclass
 class ArchiveResult:
-    """The outcome of one archive: ``status`` is ``"ok"``, ``"not_found"`` or ``"error"``."""
+    """The outcome of one archive: ``status`` is ``"ok"``, ``"not_found"`` or ``"error"``.
+
+    ``transient`` (errors only) is true when the failure says nothing about the archive:
+    ``NetworkError`` (timeouts, stalls, resets, 5xx, a call deadline) or ``RateLimitError``
+    (429/418) after the retries; false for a broken archive (``ChecksumError``,
+    ``ArchiveError``, ``ParseError``).
+    """
 
     url: str
     status: str
@@ -80,6 +101,33 @@ class ArchiveResult:
     rows: int
     compressed_bytes: int
     csv_bytes: int
+    transient: bool = False
+
+
+def _result(r: dict[str, Any]) -> ArchiveResult:
+    return ArchiveResult(
+        url=r["url"],
+        status=r["status"],
+        table=to_table(r["table"]) if r["table"] is not None else None,
+        error=r["error"],
+        verified=r["verified"],
+        sha256=r["sha256"],
+        rows=r["rows"],
+        compressed_bytes=r["compressed_bytes"],
+        csv_bytes=r["csv_bytes"],
+        transient=r["transient"],
+    )
+
+
+def _note_stalls(progress: _core.Progress, stalls_before: int) -> None:
+    stalls = progress.stalls - stalls_before
+    if stalls:
+        log.warning(
+            "the server accepts but stalls: %d attempt(s) abandoned for no progress "
+            "(%d retries in all)",
+            stalls,
+            progress.retries,
+        )
 
 
 def fetch_archives(
@@ -89,28 +137,52 @@ def fetch_archives(
     fetcher: _core.Fetcher | None = None,
     checksum: str = "if_present",
     progress: _core.Progress | None = None,
+    deadline_s: float | None = None,
 ) -> list[ArchiveResult]:
     """Fetch Vision archives concurrently; one ``ArchiveResult`` per URL, in order.
 
     ``checksum``: ``"require"`` (a missing sidecar is an error), ``"if_present"`` (verify when
-    the sidecar exists) or ``"skip"``.
+    the sidecar exists) or ``"skip"``. ``deadline_s`` bounds the whole call: archives still
+    unfinished then fail with a transient ``NetworkError``.
     """
     fetcher = fetcher or _core.Fetcher()
-    raw = fetcher.fetch_archives(list(urls), dataset, checksum=checksum, progress=progress)
-    out = []
-    for r in raw:
-        table = to_table(r["table"]) if r["table"] is not None else None
-        out.append(
-            ArchiveResult(
-                url=r["url"],
-                status=r["status"],
-                table=table,
-                error=r["error"],
-                verified=r["verified"],
-                sha256=r["sha256"],
-                rows=r["rows"],
-                compressed_bytes=r["compressed_bytes"],
-                csv_bytes=r["csv_bytes"],
-            )
-        )
-    return out
+    progress = progress if progress is not None else _core.Progress()
+    before = progress.stalls
+    raw = fetcher.fetch_archives(
+        list(urls), dataset, checksum=checksum, progress=progress, deadline_s=deadline_s
+    )
+    _note_stalls(progress, before)
+    return [_result(r) for r in raw]
+
+
+def iter_archives(
+    urls: Sequence[str],
+    dataset: str,
+    *,
+    fetcher: _core.Fetcher,
+    checksum: str = "if_present",
+    progress: _core.Progress | None = None,
+    poll: float = 0.1,
+    deadline_s: float | None = None,
+) -> Iterator[tuple[int, ArchiveResult]]:
+    """Fetch Vision archives concurrently, yielding ``(index into urls, ArchiveResult)`` as
+    each completes (not in order), so each can be kept as soon as it is there.
+
+    ``poll`` is the longest wait (s) inside the core between two checks that the consumer is
+    still there. Stopping early (``break``, ``close()``, the generator collected) or an
+    exception escaping (``KeyboardInterrupt``) cancels the archives still running.
+    """
+    if not (isinstance(poll, (int, float)) and 0 < poll <= 60):
+        raise ValueError(f"poll must be a number of seconds in (0, 60], got {poll!r}")
+    progress = progress if progress is not None else _core.Progress()
+    before = progress.stalls
+    job = fetcher.start_archives(
+        list(urls), dataset, checksum=checksum, progress=progress, deadline_s=deadline_s
+    )
+    try:
+        while not job.done:
+            for i, raw in job.wait(poll):
+                yield i, _result(raw)
+        _note_stalls(progress, before)
+    finally:
+        job.cancel()

@@ -63,9 +63,10 @@ pub(crate) fn to_py(py: Python<'_>, e: Error) -> PyErr {
             )
         }
         Error::Network { url, .. } => ("NetworkError", vec![("url", s(py, url))]),
+        Error::Protocol { url, .. } => ("ProtocolError", vec![("url", s(py, url))]),
         Error::Cache { path, .. } => ("CacheError", vec![("path", s(py, path))]),
         Error::Invalid(msg) => return PyValueError::new_err(msg.clone()),
-        Error::Arrow(_) | Error::Io(_) => ("CkvError", vec![]),
+        Error::Arrow(_) | Error::Io(_) | Error::Internal(_) => ("CkvError", vec![]),
     };
     let message = e.to_string();
     match build(py, class, &message, attrs) {

@@ -1,18 +1,25 @@
-//! `Fetcher`: one shared HTTP client (keep-alive pool, connection bound, retry policy) and the
-//! concurrent archive fetch; `Progress`: live counters another Python thread can poll.
+//! `Fetcher`: one shared HTTP client (keep-alive pool, connection bound, retry policy, the
+//! timeouts and stall rule of `crate::http`) and the concurrent fetches over it; `Progress`:
+//! live counters another Python thread can poll; `ArchiveJob`: archives handed out as each
+//! completes. Every blocking call waits through `wait::block_on` (Ctrl-C cancels it) and
+//! every seconds argument is checked by `wait::secs` (a `ValueError`, never a panic).
+
+mod convert;
+mod job;
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::time::Duration;
 
+use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyDict, PyList};
+use pyo3::types::PyList;
 
-use super::arrow::ArrowStream;
-use super::errors::to_py_value;
+pub use job::ArchiveJob;
+
+use super::wait::{self, opt_secs, secs};
 use crate::error::Error;
-use crate::fetch::{self, ArchiveRequest, ChecksumPolicy, Outcome};
-use crate::http::{Answer, HttpClient, HttpConfig};
+use crate::fetch::{self, ArchiveRequest, ChecksumPolicy, Deadline};
+use crate::http::{HttpClient, HttpConfig};
 use crate::runtime;
 use crate::schema::Dataset;
 
@@ -46,9 +53,25 @@ impl Progress {
     fn rows(&self) -> u64 {
         self.inner.rows.load(Ordering::Relaxed)
     }
+    /// Attempts abandoned because the body made no progress (server accepts but stalls).
+    #[getter]
+    fn stalls(&self) -> u64 {
+        self.inner.net.stalls.load(Ordering::Relaxed)
+    }
+    /// Attempts retried after a retryable failure.
+    #[getter]
+    fn retries(&self) -> u64 {
+        self.inner.net.retries.load(Ordering::Relaxed)
+    }
 }
 
-/// The process's HTTP client for Vision (and later REST).
+/// The process's HTTP client for Vision and REST. Seconds: `connect_timeout` (TCP and TLS),
+/// `first_byte_timeout` (request sent → status and headers), `read_timeout` (one read),
+/// `stall_timeout` with `stall_bytes` (a body bringing fewer bytes in that time is abandoned
+/// and retried as stalled; None turns the rule off), `deadline` (one whole attempt; None, the
+/// default, for none), `backoff_base`/`backoff_max` (full-jitter backoff), `retry_after_max`
+/// (the longest `Retry-After` waited for). Each is checked: finite, ≥ 0 (timeouts > 0),
+/// ≤ 1e6, else `ValueError` naming it.
 #[pyclass(module = "ckv._core", frozen)]
 pub struct Fetcher {
     client: HttpClient,
@@ -57,7 +80,14 @@ pub struct Fetcher {
 #[pymethods]
 impl Fetcher {
     #[new]
-    #[pyo3(signature = (*, max_connections = 32, retries = 5, connect_timeout = 10.0, read_timeout = 30.0, backoff_base = 0.2, backoff_max = 10.0))]
+    #[pyo3(signature = (*, max_connections = 32, retries = 5, connect_timeout = 10.0,
+        read_timeout = 30.0, backoff_base = 0.2, backoff_max = 10.0, first_byte_timeout = 20.0,
+        stall_timeout = Some(15.0), stall_bytes = 65536, deadline = None,
+        retry_after_max = 60.0),
+        text_signature = "(*, max_connections=32, retries=5, connect_timeout=10.0, \
+        read_timeout=30.0, backoff_base=0.2, backoff_max=10.0, first_byte_timeout=20.0, \
+        stall_timeout=15.0, stall_bytes=65536, deadline=None, retry_after_max=60.0)")]
+    #[allow(clippy::too_many_arguments)]
     fn new(
         max_connections: usize,
         retries: u32,
@@ -65,78 +95,78 @@ impl Fetcher {
         read_timeout: f64,
         backoff_base: f64,
         backoff_max: f64,
+        first_byte_timeout: f64,
+        stall_timeout: Option<f64>,
+        stall_bytes: u64,
+        deadline: Option<f64>,
+        retry_after_max: f64,
     ) -> PyResult<Self> {
-        let secs = |name: &str, v: f64| {
-            if v.is_finite() && v >= 0.0 {
-                Ok(Duration::from_secs_f64(v))
-            } else {
-                Err(pyo3::exceptions::PyValueError::new_err(format!(
-                    "{name} must be a non-negative number of seconds"
-                )))
-            }
-        };
-        if max_connections == 0 {
-            return Err(pyo3::exceptions::PyValueError::new_err(
-                "max_connections must be at least 1",
-            ));
+        if !(1..=10_000).contains(&max_connections) {
+            return Err(PyValueError::new_err(format!(
+                "max_connections must be in [1, 10000], got {max_connections}"
+            )));
+        }
+        if retries > 100 {
+            return Err(PyValueError::new_err(format!(
+                "retries must be at most 100, got {retries}"
+            )));
+        }
+        if !(1..=1 << 30).contains(&stall_bytes) {
+            return Err(PyValueError::new_err(format!(
+                "stall_bytes must be in [1, 2**30], got {stall_bytes}"
+            )));
         }
         let config = HttpConfig {
             max_connections,
             retries,
-            connect_timeout: secs("connect_timeout", connect_timeout)?,
-            read_timeout: secs("read_timeout", read_timeout)?,
-            backoff_base: secs("backoff_base", backoff_base)?,
-            backoff_max: secs("backoff_max", backoff_max)?,
+            connect_timeout: secs("connect_timeout", connect_timeout, true)?,
+            first_byte_timeout: secs("first_byte_timeout", first_byte_timeout, true)?,
+            read_timeout: secs("read_timeout", read_timeout, true)?,
+            stall_timeout: opt_secs("stall_timeout", stall_timeout, true)?,
+            stall_bytes,
+            deadline: opt_secs("deadline", deadline, true)?,
+            backoff_base: secs("backoff_base", backoff_base, false)?,
+            backoff_max: secs("backoff_max", backoff_max, false)?,
+            retry_after_max: secs("retry_after_max", retry_after_max, false)?,
             ..HttpConfig::default()
         };
-        let client = HttpClient::new(config)
-            .map_err(|e| pyo3::exceptions::PyValueError::new_err(e.to_string()))?;
+        let client = HttpClient::new(config).map_err(|e| PyValueError::new_err(e.to_string()))?;
         Ok(Fetcher { client })
     }
 
-    /// GET many URLs concurrently (REST pages), retrying transport failures and 5xx. Returns,
-    /// in order, `(status, headers, body)` for every answered request (4xx included, so the
-    /// caller can read error codes, `Retry-After` and weight headers) or the exception of a
-    /// request that failed for good.
-    #[pyo3(signature = (urls, headers = None))]
+    /// GET many URLs concurrently (REST pages), retrying transport failures, stalls and 5xx.
+    /// Returns, in order, `(status, headers, body)` for every answered request (4xx included,
+    /// so the caller can read error codes, `Retry-After` and weight headers) or the exception
+    /// of a request that failed for good. Past `deadline_s` (for the whole call) unfinished
+    /// requests fail with `NetworkError("... deadline of N s exceeded")`.
+    #[pyo3(signature = (urls, headers = None, *, deadline_s = None, progress = None))]
     fn get_many<'py>(
         &self,
         py: Python<'py>,
         urls: Vec<String>,
         headers: Option<Vec<(String, String)>>,
+        deadline_s: Option<f64>,
+        progress: Option<&Progress>,
     ) -> PyResult<Bound<'py, PyList>> {
+        let deadline = opt_secs("deadline_s", deadline_s, false)?.map(Deadline::after);
         let headers = headers.unwrap_or_default();
+        let counters = progress.map_or_else(Arc::default, |p| p.inner.clone());
         let client = self.client.clone();
-        let answers = super::detach(py, move || {
-            let rt = runtime::get();
-            Ok(rt.block_on(async {
-                let tasks: Vec<_> = urls
-                    .into_iter()
-                    .map(|url| {
-                        let (client, headers) = (client.clone(), headers.clone());
-                        tokio::spawn(async move { client.get_answer(&url, &headers).await })
-                    })
-                    .collect();
-                let mut out = Vec::with_capacity(tasks.len());
-                for t in tasks {
-                    out.push(t.await.unwrap_or_else(|e| {
-                        Err(Error::Invalid(format!("request task failed: {e}")))
-                    }));
-                }
-                out
-            }))
+        let answers = wait::block_on(py, async move {
+            fetch::get_all(&client, urls, headers, counters, deadline).await
         })?;
         let list = PyList::empty(py);
         for a in answers {
-            list.append(answer_tuple(py, a)?)?;
+            list.append(convert::answer_tuple(py, a)?)?;
         }
         Ok(list)
     }
 
-    /// Fetch archives concurrently. Returns one dict per URL, in order, with `status`
-    /// ("ok" | "not_found" | "error"), `error` (an exception instance or None), `verified`,
-    /// `sha256`, `rows`, `compressed_bytes`, `csv_bytes` and `table` (an Arrow stream or None).
-    #[pyo3(signature = (urls, dataset, *, checksum = "if_present", progress = None))]
+    /// Fetch archives concurrently. Returns one dict per URL, in order, with `url`, `status`
+    /// ("ok" | "not_found" | "error"), `error` (an exception instance or None), `transient`,
+    /// `verified`, `sha256`, `rows`, `compressed_bytes`, `csv_bytes` and `table` (an Arrow
+    /// stream or None).
+    #[pyo3(signature = (urls, dataset, *, checksum = "if_present", progress = None, deadline_s = None))]
     fn fetch_archives<'py>(
         &self,
         py: Python<'py>,
@@ -144,90 +174,77 @@ impl Fetcher {
         dataset: &str,
         checksum: &str,
         progress: Option<&Progress>,
+        deadline_s: Option<f64>,
     ) -> PyResult<Bound<'py, PyList>> {
-        let dataset: Dataset = dataset
-            .parse()
-            .map_err(|e: Error| super::errors::to_py(py, e))?;
-        let policy = match checksum {
-            "require" => ChecksumPolicy::Require,
-            "if_present" => ChecksumPolicy::IfPresent,
-            "skip" => ChecksumPolicy::Skip,
-            other => {
-                return Err(pyo3::exceptions::PyValueError::new_err(format!(
-                    "checksum must be 'require', 'if_present' or 'skip', not {other:?}"
-                )))
-            }
-        };
+        let (requests, policy, deadline) = archive_args(py, &urls, dataset, checksum, deadline_s)?;
         let counters = progress.map_or_else(Arc::default, |p| p.inner.clone());
-        let requests: Vec<_> = urls
-            .iter()
-            .map(|url| ArchiveRequest {
-                url: url.clone(),
-                dataset,
-            })
-            .collect();
         let client = self.client.clone();
-        let outcomes = super::detach(py, move || {
-            Ok(runtime::get().block_on(fetch::fetch_all(&client, requests, policy, counters)))
+        let outcomes = wait::block_on(py, async move {
+            fetch::fetch_all(&client, requests, policy, counters, deadline).await
         })?;
         let list = PyList::empty(py);
         for (url, outcome) in urls.iter().zip(outcomes) {
-            list.append(outcome_dict(py, url, outcome)?)?;
+            list.append(convert::outcome_dict(py, url, outcome)?)?;
         }
         Ok(list)
     }
-}
 
-/// One `get_many` answer for Python: `(status, headers, body)` or the exception.
-fn answer_tuple(py: Python<'_>, answer: crate::Result<Answer>) -> PyResult<Py<PyAny>> {
-    match answer {
-        Ok(a) => {
-            let headers = PyDict::new(py);
-            for (k, v) in a.headers {
-                headers.set_item(k, v)?;
-            }
-            let body = PyBytes::new(py, &a.body);
-            Ok((a.status, headers, body)
-                .into_pyobject(py)?
-                .into_any()
-                .unbind())
-        }
-        Err(e) => Ok(to_py_value(py, e)),
+    /// Start fetching archives in the background; `ArchiveJob.wait` hands out
+    /// `(index, outcome dict)` as each completes (dicts as `fetch_archives` returns).
+    #[pyo3(signature = (urls, dataset, *, checksum = "if_present", progress = None, deadline_s = None))]
+    fn start_archives(
+        &self,
+        py: Python<'_>,
+        urls: Vec<String>,
+        dataset: &str,
+        checksum: &str,
+        progress: Option<&Progress>,
+        deadline_s: Option<f64>,
+    ) -> PyResult<ArchiveJob> {
+        let (requests, policy, deadline) = archive_args(py, &urls, dataset, checksum, deadline_s)?;
+        let counters = progress.map_or_else(Arc::default, |p| p.inner.clone());
+        let rt = std::panic::catch_unwind(runtime::get)
+            .map_err(|panic| super::errors::internal(py, &panic))?;
+        let (batch, rx) = fetch::spawn_each(
+            rt.handle(),
+            &self.client,
+            requests,
+            policy,
+            counters,
+            deadline,
+        );
+        Ok(ArchiveJob::new(urls, batch, rx))
     }
 }
 
-fn outcome_dict<'py>(py: Python<'py>, url: &str, outcome: Outcome) -> PyResult<Bound<'py, PyDict>> {
-    let d = PyDict::new(py);
-    d.set_item("url", url)?;
-    let status = match &outcome {
-        Outcome::Ok { .. } => "ok",
-        Outcome::NotFound => "not_found",
-        Outcome::Failed(_) => "error",
+/// The parsed arguments shared by `fetch_archives` and `start_archives`.
+fn archive_args(
+    py: Python<'_>,
+    urls: &[String],
+    dataset: &str,
+    checksum: &str,
+    deadline_s: Option<f64>,
+) -> PyResult<(Vec<ArchiveRequest>, ChecksumPolicy, Option<Deadline>)> {
+    let dataset: Dataset = dataset
+        .parse()
+        .map_err(|e: Error| super::errors::to_py(py, e))?;
+    let policy = match checksum {
+        "require" => ChecksumPolicy::Require,
+        "if_present" => ChecksumPolicy::IfPresent,
+        "skip" => ChecksumPolicy::Skip,
+        other => {
+            return Err(PyValueError::new_err(format!(
+                "checksum must be 'require', 'if_present' or 'skip', not {other:?}"
+            )))
+        }
     };
-    d.set_item("status", status)?;
-    match outcome {
-        Outcome::Ok { output, verified } => {
-            d.set_item("error", py.None())?;
-            d.set_item("verified", verified)?;
-            d.set_item("sha256", output.sha256)?;
-            d.set_item("rows", output.batch.num_rows())?;
-            d.set_item("compressed_bytes", output.compressed_bytes)?;
-            d.set_item("csv_bytes", output.csv_bytes)?;
-            let schema = output.batch.schema();
-            d.set_item("table", ArrowStream::new(schema, vec![output.batch]))?;
-        }
-        Outcome::NotFound => fill_empty(py, &d, py.None())?,
-        Outcome::Failed(e) => fill_empty(py, &d, to_py_value(py, e))?,
-    }
-    Ok(d)
-}
-
-fn fill_empty(py: Python<'_>, d: &Bound<'_, PyDict>, error: Py<PyAny>) -> PyResult<()> {
-    d.set_item("error", error)?;
-    d.set_item("verified", false)?;
-    d.set_item("sha256", py.None())?;
-    d.set_item("rows", 0)?;
-    d.set_item("compressed_bytes", 0)?;
-    d.set_item("csv_bytes", 0)?;
-    d.set_item("table", py.None())
+    let deadline = opt_secs("deadline_s", deadline_s, false)?.map(Deadline::after);
+    let requests = urls
+        .iter()
+        .map(|url| ArchiveRequest {
+            url: url.clone(),
+            dataset,
+        })
+        .collect();
+    Ok((requests, policy, deadline))
 }

@@ -7,6 +7,7 @@ mod errors;
 mod fetch;
 mod parse;
 mod sim;
+mod wait;
 
 use pyo3::prelude::*;
 
@@ -23,7 +24,7 @@ mod _core {
     #[pymodule_export]
     use super::cache::{read_cache, read_cache_metadata, write_cache};
     #[pymodule_export]
-    use super::fetch::{Fetcher, Progress};
+    use super::fetch::{ArchiveJob, Fetcher, Progress};
     #[pymodule_export]
     use super::parse::{find_gaps, parse_bytes, parse_file, read_archive, schema};
     #[pymodule_export]
@@ -39,7 +40,8 @@ mod _core {
 }
 
 /// Run `f` without the GIL, turning a panic into a `CkvError` instead of letting it unwind
-/// into Python.
+/// into Python. For CPU work and quick local I/O; anything that waits on the network goes
+/// through `wait::block_on` instead, which Ctrl-C can interrupt.
 pub(crate) fn detach<T, F>(py: Python<'_>, f: F) -> PyResult<T>
 where
     T: Send,
