@@ -22,7 +22,8 @@ from .progress import ProgressLine
 from .rest import RestClient
 from .store import Store
 from .timeutil import TimeLike, to_us
-from .vision import ArchiveResult, fetch_archives
+from .exceptions import NetworkError
+from .vision import ArchiveResult, fetch_archives, iter_archives
 
 __all__ = ["Client", "default_client"]
 
@@ -59,6 +60,9 @@ class Client:
     Arguments default to the ``CKV_*`` environment variables. ``offline=True`` makes every
     call behave as ``source="cache"``: no socket is ever opened. ``clock`` (a function
     returning epoch µs) replaces the system clock, e.g. to follow a simulator's frozen time.
+    ``timeout`` bounds each request's wait for an answer; ``call_timeout`` (seconds, default
+    none) bounds a whole call: past it the running downloads are cancelled and a
+    ``NetworkError`` is raised, keeping every partition already verified.
     """
 
     def __init__(
@@ -73,6 +77,7 @@ class Client:
         retries: int = 5,
         timeout: float = 30.0,
         clock: Callable[[], int] | None = None,
+        call_timeout: float | None = None,
     ) -> None:
         self.cache_dir = Path(cache_dir).expanduser() if cache_dir else config.default_cache_dir()
         self.vision_url = (vision_url or config.vision_url()).rstrip("/")
@@ -82,6 +87,8 @@ class Client:
         self.rest_urls = urls
         self.offline = offline
         self._clock = clock
+        self.call_timeout = None if call_timeout is None else _seconds("call_timeout", call_timeout)
+        self._deadline: float | None = None
         self.store = Store(self.cache_dir)
         self.fetcher = _core.Fetcher(
             max_connections=max_connections,
@@ -108,30 +115,51 @@ class Client:
         self._listings[(req.market, req.dataset, req.symbol, req.interval)] = listing
 
     def iter_fetch(self, urls: list[str], tasks: list, dataset: str):
-        """``(task, ArchiveResult)`` for every archive, as they complete."""
-        for task, res in zip(tasks, self.fetch(urls, dataset)):
-            yield task, res
-
-    def fetch(self, urls: list[str], dataset: str) -> list[ArchiveResult]:
+        """``(task, ArchiveResult)`` for every archive, as each completes (the rest keep
+        downloading while the caller commits one); an interrupt cancels what is running."""
         if not urls:
-            return []
+            return
         progress = _core.Progress()
         line = self._progress
-        if line is None:
-            return fetch_archives(urls, dataset, fetcher=self.fetcher, progress=progress)
         stop = threading.Event()
-        watcher = threading.Thread(target=line.watch, args=(progress, stop), daemon=True)
-        watcher.start()
+        watcher = None
+        if line is not None:
+            watcher = threading.Thread(target=line.watch, args=(progress, stop), daemon=True)
+            watcher.start()
         try:
-            return fetch_archives(urls, dataset, fetcher=self.fetcher, progress=progress)
+            for i, res in iter_archives(
+                urls,
+                dataset,
+                fetcher=self.fetcher,
+                progress=progress,
+                deadline_s=self.deadline_left(),
+            ):
+                yield tasks[i], res
         finally:
             stop.set()
-            watcher.join()
+            if watcher is not None:
+                watcher.join()
+
+    def deadline_left(self) -> float | None:
+        """Seconds left of the current call's ``call_timeout`` (``None``: no deadline)."""
+        if self._deadline is None:
+            return None
+        left = self._deadline - time.monotonic()
+        if left <= 0:
+            raise NetworkError(f"the call took longer than call_timeout={self.call_timeout} s")
+        return left
+
+    def fetch(self, urls: list[str], dataset: str) -> list[ArchiveResult]:
+        """Fetch archives concurrently; one ``ArchiveResult`` per URL, in order."""
+        if not urls:
+            return []
+        return fetch_archives(urls, dataset, fetcher=self.fetcher, deadline_s=self.deadline_left())
 
     def _run(self, req: Request, progress: bool) -> pa.Table:
         if self.offline:
             req.source = "cache"
         self._progress = ProgressLine(f"{req.symbol} {req.dataset}") if progress else None
+        self._deadline = None if self.call_timeout is None else time.monotonic() + self.call_timeout
         try:
             table, _ = run_plan(self, req)
             return table
@@ -139,6 +167,7 @@ class Client:
             if self._progress is not None:
                 self._progress.close()
             self._progress = None
+            self._deadline = None
 
     def _request(
         self, market, dataset, symbol, interval, price, start, end, source, on_gap, on_bad_archive
