@@ -31,7 +31,11 @@ class CkvError(Exception):
 
 
 class SymbolNotFoundError(CkvError):
-    """The exchange does not know the symbol (REST code -1121)."""
+    """The exchange does not know the symbol (REST code -1121). ``symbol`` and ``market``
+    (``spot``, ``um``, ``cm``) say which, when known."""
+
+    symbol: str | None = None
+    market: str | None = None
 
 
 class DataUnavailableError(CkvError):
@@ -107,7 +111,11 @@ class ProtocolError(NetworkError):
     snippet: str
 
     def __init__(
-        self, message: str = "", url: str | None = None, snippet: str = "", status: int | None = None
+        self,
+        message: str = "",
+        url: str | None = None,
+        snippet: str = "",
+        status: int | None = None,
     ) -> None:
         super().__init__(message)
         self.url = url
