@@ -31,7 +31,11 @@ class CkvError(Exception):
 
 
 class SymbolNotFoundError(CkvError):
-    """The exchange does not know the symbol (REST code -1121)."""
+    """The exchange does not know the symbol (REST code -1121). ``symbol`` and ``market``
+    (``spot``, ``um``, ``cm``) say which, when known."""
+
+    symbol: str | None = None
+    market: str | None = None
 
 
 class DataUnavailableError(CkvError):

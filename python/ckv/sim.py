@@ -105,7 +105,10 @@ def serve_real_dir(root: str | os.PathLike[str], *, port: int = 0) -> Iterator[_
         yield server
 
 
-FAULT_KINDS = tuple("403 404 500 503 slow drop truncate bad_checksum xml_error 429 418".split())
+FAULT_KINDS = tuple(
+    "403 404 500 503 slow drop truncate bad_checksum xml_error 429 418 json_truncate html_200"
+    " json_null json_object short_rows bad_number nan_number inf_number empty_200".split()
+)
 _UTC = dt.timezone.utc
 
 

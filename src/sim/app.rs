@@ -246,6 +246,7 @@ pub fn apply(f: FaultKind, mut reply: Reply, path: &str) -> Reply {
             reply.body = reply.body.slice(..(len as f64 * fraction) as usize);
             reply
         }
+        FaultKind::Malformed(m) => rest::mangle::mangle(m, reply),
         FaultKind::BadChecksum => {
             if reply.status == 200 {
                 let mut b = reply.body.to_vec();

@@ -4,7 +4,9 @@
 //!
 //! Kinds: 404, 500, 503, slow body, connection dropped mid-body, truncated body, wrong
 //! checksum (on `.CHECKSUM` sidecars; the pattern may name the zip), S3 XML error body with
-//! status 200, and 429/418 with `Retry-After`.
+//! status 200, 429/418 with `Retry-After`, and malformed REST answers with status 200
+//! ([`Malform`]: truncated JSON, an HTML page, `null`, an object, short rows, a non-numeric,
+//! NaN or infinite number, an empty body).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
@@ -31,7 +33,46 @@ pub enum FaultKind {
     XmlError,
     /// 429 or 418 with `Retry-After: retry_after` seconds.
     RateLimit { status: u16, retry_after: u64 },
+    /// A 200 answer whose body is made malformed (applied to 200 answers only; the weight
+    /// is still charged and the weight headers kept).
+    Malformed(Malform),
 }
+
+/// How a malformed REST body is made from the real one.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Malform {
+    /// JSON cut short: only the first `fraction` of it, and always at least one byte less.
+    JsonTruncate { fraction: f64 },
+    /// An HTML page (a captive portal or CDN error page), `text/html`.
+    Html,
+    /// The JSON literal `null`.
+    Null,
+    /// An object wrapping the real answer instead of a list: `{"data":[…]}`.
+    Object,
+    /// Every row loses its last field.
+    ShortRows,
+    /// The last row's second field becomes `"abc"`.
+    BadNumber,
+    /// The last row's third field becomes `"NaN"`.
+    NanNumber,
+    /// The last row's third field becomes `"Infinity"`.
+    InfNumber,
+    /// An empty body.
+    Empty,
+}
+
+/// The malformed-body kind names, as [`FaultKind::parse`] takes them.
+pub const MALFORMED_KINDS: [&str; 9] = [
+    "json_truncate",
+    "html_200",
+    "json_null",
+    "json_object",
+    "short_rows",
+    "bad_number",
+    "nan_number",
+    "inf_number",
+    "empty_200",
+];
 
 /// Optional parameters of a fault, with defaults.
 #[derive(Debug, Clone, Copy)]
@@ -55,7 +96,7 @@ impl Default for FaultParams {
 
 impl FaultKind {
     /// Parse a kind name: `403`, `404`, `500`, `503`, `slow`, `drop`, `truncate`, `bad_checksum`,
-    /// `xml_error`, `429`, `418`.
+    /// `xml_error`, `429`, `418`, or one of [`MALFORMED_KINDS`].
     pub fn parse(name: &str, p: FaultParams) -> Result<Self> {
         let fraction = p.fraction.clamp(0.0, 1.0);
         Ok(match name {
@@ -79,10 +120,20 @@ impl FaultKind {
                 status: 418,
                 retry_after: p.retry_after,
             },
+            "json_truncate" => FaultKind::Malformed(Malform::JsonTruncate { fraction }),
+            "html_200" => FaultKind::Malformed(Malform::Html),
+            "json_null" => FaultKind::Malformed(Malform::Null),
+            "json_object" => FaultKind::Malformed(Malform::Object),
+            "short_rows" => FaultKind::Malformed(Malform::ShortRows),
+            "bad_number" => FaultKind::Malformed(Malform::BadNumber),
+            "nan_number" => FaultKind::Malformed(Malform::NanNumber),
+            "inf_number" => FaultKind::Malformed(Malform::InfNumber),
+            "empty_200" => FaultKind::Malformed(Malform::Empty),
             other => {
                 return Err(Error::Invalid(format!(
-                    "unknown fault kind {other:?}; expected one of 404, 500, 503, slow, drop, \
-                     truncate, bad_checksum, xml_error, 429, 418"
+                    "unknown fault kind {other:?}; expected one of 403, 404, 500, 503, slow, \
+                     drop, truncate, bad_checksum, xml_error, 429, 418, {}",
+                    MALFORMED_KINDS.join(", ")
                 )))
             }
         })
@@ -229,5 +280,21 @@ mod tests {
             vec![("/x".to_string(), 2), ("*.zip".to_string(), 1)]
         );
         assert!(FaultKind::parse("teapot", FaultParams::default()).is_err());
+    }
+
+    #[test]
+    fn every_malformed_kind_parses_and_builds_the_real_answer_first() {
+        for name in MALFORMED_KINDS {
+            let k = FaultKind::parse(name, FaultParams::default()).unwrap();
+            assert!(matches!(k, FaultKind::Malformed(_)), "{name}");
+            assert!(
+                !k.replaces(),
+                "{name}: the real answer is charged and then mangled"
+            );
+        }
+        assert_eq!(
+            FaultKind::parse("json_truncate", FaultParams::default()).unwrap(),
+            FaultKind::Malformed(Malform::JsonTruncate { fraction: 0.5 })
+        );
     }
 }

@@ -66,6 +66,15 @@ impl Limiter {
         }
     }
 
+    /// The window length in seconds.
+    pub fn window_s(&self) -> u64 {
+        self.cfg
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .window_s
+            .max(1)
+    }
+
     /// Charge `weight` to `market`.
     pub fn charge(&self, market: Market, weight: u32) -> Verdict {
         let cfg = self.cfg.lock().unwrap_or_else(|e| e.into_inner()).clone();

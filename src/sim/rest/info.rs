@@ -1,5 +1,6 @@
-//! `exchangeInfo`: rate limits and the symbols with their precision and filters, in Binance's
-//! shape (spot, USD-M or COIN-M). Delisted symbols show status `BREAK` (spot) or `SETTLING`.
+//! `exchangeInfo`: rate limits (the simulator's configured `REQUEST_WEIGHT` budget and window)
+//! and the symbols with their precision and filters, in Binance's shape (spot, USD-M or
+//! COIN-M). Delisted symbols show status `BREAK` (spot) or `SETTLING`.
 
 use crate::interval::DAY_US;
 use crate::sim::catalog::{Market, Symbol};
@@ -70,7 +71,13 @@ fn symbol_json(s: &Symbol, today: i64) -> String {
 }
 
 /// The `exchangeInfo` body; `symbol` or `symbols=["A","B"]` narrow it (unknown → -1121).
-pub fn exchange_info(ctx: &Ctx, p: &Params, weight_limit: u32) -> Result<String, ApiError> {
+/// `REQUEST_WEIGHT` is `weight_limit` per `window_s` seconds.
+pub fn exchange_info(
+    ctx: &Ctx,
+    p: &Params,
+    weight_limit: u32,
+    window_s: u64,
+) -> Result<String, ApiError> {
     let ex = &ctx.data.ex;
     let today = ex.today();
     let mut wanted: Option<Vec<String>> = p.get("symbol").map(|s| vec![s.to_string()]);
@@ -106,9 +113,10 @@ pub fn exchange_info(ctx: &Ctx, p: &Params, weight_limit: u32) -> Result<String,
         Market::Um => "\"futuresType\":\"U_MARGINED\",".into(),
         Market::Cm => "\"futuresType\":\"COIN_MARGINED\",".into(),
     };
+    let (interval, num, _) = super::interval_name(window_s);
     Ok(format!(
         "{{\"timezone\":\"UTC\",\"serverTime\":{},{kind}\"rateLimits\":[\
-         {{\"rateLimitType\":\"REQUEST_WEIGHT\",\"interval\":\"MINUTE\",\"intervalNum\":1,\"limit\":{weight_limit}}},\
+         {{\"rateLimitType\":\"REQUEST_WEIGHT\",\"interval\":\"{interval}\",\"intervalNum\":{num},\"limit\":{weight_limit}}},\
          {{\"rateLimitType\":\"ORDERS\",\"interval\":\"SECOND\",\"intervalNum\":10,\"limit\":100}},\
          {{\"rateLimitType\":\"RAW_REQUESTS\",\"interval\":\"MINUTE\",\"intervalNum\":5,\"limit\":61000}}],\
          \"exchangeFilters\":[],\"symbols\":[{}]}}",

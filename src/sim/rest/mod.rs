@@ -1,12 +1,15 @@
 //! The REST APIs: spot `/api/v3/…`, USD-M `/fapi/v1/…`, COIN-M `/dapi/v1/…` — ping, time,
 //! exchangeInfo, klines (+ mark/index/premium on futures), aggTrades, trades,
 //! historicalTrades, fundingRate. Every request is weighed first (Binance's weights), reported
-//! in `X-MBX-USED-WEIGHT-1M`; over budget → 429, ignoring 429s → 418.
+//! in `X-MBX-USED-WEIGHT-(intervalNum)(intervalLetter)` of the configured window (`-1M` for
+//! Binance's minute) and in `exchangeInfo`'s `rateLimits`; over budget → 429, ignoring 429s
+//! → 418.
 //!
 //! Spot times are milliseconds unless the request carries `X-MBX-TIME-UNIT: MICROSECOND`
 //! (then params and answers are µs); futures are always milliseconds.
 
 pub mod info;
+pub mod mangle;
 pub mod params;
 pub mod queries;
 pub mod rows;
@@ -65,7 +68,7 @@ fn weight(market: Market, endpoint: &str, p: &Params) -> Option<u32> {
         "markPriceKlines" | "indexPriceKlines" | "premiumIndexKlines" if !spot => by_limit,
         "aggTrades" => {
             if spot {
-                2
+                4
             } else {
                 20
             }
@@ -89,6 +92,27 @@ fn weight(market: Market, endpoint: &str, p: &Params) -> Option<u32> {
     })
 }
 
+/// A rate-limit window as Binance names it: (`interval`, `intervalNum`, header letter), e.g.
+/// 60 s → (`MINUTE`, 1, `M`), 10 s → (`SECOND`, 10, `S`).
+pub fn interval_name(window_s: u64) -> (&'static str, u64, char) {
+    let w = window_s.max(1);
+    if w.is_multiple_of(86_400) {
+        ("DAY", w / 86_400, 'D')
+    } else if w.is_multiple_of(3600) {
+        ("HOUR", w / 3600, 'H')
+    } else if w.is_multiple_of(60) {
+        ("MINUTE", w / 60, 'M')
+    } else {
+        ("SECOND", w, 'S')
+    }
+}
+
+/// The used-weight header of a `window_s` window (`X-MBX-USED-WEIGHT-1M`).
+pub fn used_weight_header(window_s: u64) -> String {
+    let (_, n, letter) = interval_name(window_s);
+    format!("X-MBX-USED-WEIGHT-{n}{letter}")
+}
+
 /// Answer a REST request, or `None` when `req` is not a REST path.
 pub fn handle(data: &Data, limiter: &Limiter, req: &Req) -> Option<Reply> {
     let (market, endpoint) = route(&req.path)?;
@@ -104,11 +128,14 @@ pub fn handle(data: &Data, limiter: &Limiter, req: &Req) -> Option<Reply> {
         );
         return Some(Reply::new(404, "application/json;charset=UTF-8", body));
     };
+    let window_s = limiter.window_s();
+    let header = used_weight_header(window_s);
     let used = match limiter.charge(market, w) {
         Verdict::Ok { used } => used,
         Verdict::TooMany { used, retry_after } => {
+            let (name, n, _) = interval_name(window_s);
             let msg = format!(
-                "Too much request weight used; current limit is {} request weight per 1 MINUTE. \
+                "Too much request weight used; current limit is {} request weight per {n} {name}. \
                  Please use WebSocket Streams for live updates to avoid polling the API.",
                 limiter.budget(market)
             );
@@ -120,7 +147,7 @@ pub fn handle(data: &Data, limiter: &Limiter, req: &Req) -> Option<Reply> {
             .reply();
             r = r
                 .with_header("Retry-After", retry_after)
-                .with_header("X-MBX-USED-WEIGHT-1M", used);
+                .with_header(&header, used);
             return Some(r);
         }
         Verdict::Banned { retry_after } => {
@@ -152,26 +179,28 @@ pub fn handle(data: &Data, limiter: &Limiter, req: &Req) -> Option<Reply> {
         market,
         unit: if micro { 1 } else { 1000 },
     };
-    let body = params.and_then(|p| answer(&ctx, endpoint, &p, limiter.budget(market)));
+    let limit = (limiter.budget(market), window_s);
+    let body = params.and_then(|p| answer(&ctx, endpoint, &p, limit));
     let reply = match body {
         Ok(json) => Reply::new(200, "application/json;charset=UTF-8", json),
         Err(e) => e.reply(),
     };
     Some(
         reply
-            .with_header("X-MBX-USED-WEIGHT-1M", used)
+            .with_header(&header, used)
             .with_header("X-MBX-USED-WEIGHT", used),
     )
 }
 
-fn answer(ctx: &Ctx, endpoint: &str, p: &Params, budget: u32) -> Result<String, ApiError> {
+/// `limit` = (request weight per window, window seconds), for `exchangeInfo`.
+fn answer(ctx: &Ctx, endpoint: &str, p: &Params, limit: (u32, u64)) -> Result<String, ApiError> {
     match endpoint {
         "ping" => Ok("{}".into()),
         "time" => Ok(format!(
             "{{\"serverTime\":{}}}",
             ctx.data.ex.now_us() / 1000
         )),
-        "exchangeInfo" => info::exchange_info(ctx, p, budget),
+        "exchangeInfo" => info::exchange_info(ctx, p, limit.0, limit.1),
         "klines" => queries::klines(ctx, p, None),
         "markPriceKlines" => queries::klines(ctx, p, Some(PriceKind::Mark)),
         "indexPriceKlines" => queries::klines(ctx, p, Some(PriceKind::Index)),

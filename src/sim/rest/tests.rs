@@ -158,3 +158,49 @@ fn errors_weights_and_recent_rows() {
     let r = get(&d, &l, "/api/v3/nothing", false);
     assert_eq!(r.status, 404);
 }
+
+#[test]
+fn exchange_info_and_weight_headers_follow_the_configured_window() {
+    let (d, _) = setup();
+    let l = Limiter::new(Limits {
+        spot_weight: 600,
+        futures_weight: 300,
+        window_s: 10,
+        ..Limits::default()
+    });
+    let r = get(&d, &l, "/api/v3/exchangeInfo?symbol=BTCUSDT", false);
+    assert!(body(&r).contains(
+        r#"{"rateLimitType":"REQUEST_WEIGHT","interval":"SECOND","intervalNum":10,"limit":600}"#
+    ));
+    let used = |r: &Reply, name: &str| {
+        r.headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+    };
+    assert_eq!(used(&r, "X-MBX-USED-WEIGHT-10S").as_deref(), Some("20"));
+    assert_eq!(used(&r, "X-MBX-USED-WEIGHT-1M"), None);
+    let r = get(&d, &l, "/fapi/v1/exchangeInfo", false);
+    assert!(body(&r).contains(r#""interval":"SECOND","intervalNum":10,"limit":300}"#));
+    let r = get(&d, &l, "/api/v3/aggTrades?symbol=BTCUSDT&limit=1", false);
+    assert_eq!(used(&r, "X-MBX-USED-WEIGHT-10S").as_deref(), Some("24"));
+    assert_eq!(interval_name(120), ("MINUTE", 2, 'M'));
+    assert_eq!(interval_name(3600), ("HOUR", 1, 'H'));
+    assert_eq!(used_weight_header(60), "X-MBX-USED-WEIGHT-1M");
+}
+
+#[test]
+fn malformed_faults_break_the_real_answer_but_keep_its_weight() {
+    use crate::sim::app::apply;
+    use crate::sim::faults::{FaultKind, FaultParams, MALFORMED_KINDS};
+    let (d, l) = setup();
+    let url = "/api/v3/klines?symbol=BTCUSDT&interval=1h&limit=3";
+    let real = body(&get(&d, &l, url, false));
+    for name in MALFORMED_KINDS {
+        let kind = FaultKind::parse(name, FaultParams::default()).unwrap();
+        let r = apply(kind, get(&d, &l, url, false), "/api/v3/klines");
+        assert_eq!(r.status, 200, "{name}");
+        assert!(r.headers.iter().any(|(k, _)| k == "X-MBX-USED-WEIGHT-1M"));
+        assert_ne!(body(&r), real, "{name} changes the body");
+    }
+}

@@ -1,0 +1,257 @@
+"""The REST transport: pages through the core's one HTTP client (``Fetcher.get_many``, which
+retries transport failures and 5xx), paced by the API root's weight budget (``limits``), with
+every 200 answer checked (``validate``) before use.
+
+* A malformed answer (not JSON, an HTML page, ``null``, an object, rows of the wrong shape,
+  non-numeric or non-finite numbers) is a ``ProtocolError`` (URL + the body's first bytes),
+  retried like a 5xx — up to ``retries`` times with jittered exponential backoff — and raised
+  when it persists.
+* 429: waits ``Retry-After`` and resumes the pages it refused (at most ``max_429_waits``
+  times), then learns the limits again. 418: the API root is banned for ``Retry-After``; this
+  and every later request to it raise ``RateLimitError`` (``status`` 418) until then.
+* ``-1121``: ``SymbolNotFoundError`` naming the symbol and market.
+
+The limits are learned once per API root and process from ``exchangeInfo`` (Binance's
+defaults when that fails). Sleeps are taken in short steps, so Ctrl-C stops a wait.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+from .. import _core
+from ..exceptions import (
+    CkvError,
+    NetworkError,
+    ProtocolError,
+    RateLimitError,
+    SymbolNotFoundError,
+)
+from .limits import Budget, budget_for, parse_rate_limits, request_weight, sleep
+from .validate import Malformed, decode
+
+log = logging.getLogger("ckv.rest")
+
+PREFIX = {"spot": "/api/v3", "um": "/fapi/v1", "cm": "/dapi/v1"}
+MARKET_NAME = {"spot": "spot", "um": "USD-M futures (um)", "cm": "COIN-M futures (cm)"}
+SNIPPET = 200  # bytes of a bad body kept in the error
+
+
+@dataclass
+class Transport:
+    """REST requests for one set of base URLs (``{"spot": …, "um": …, "cm": …}``)."""
+
+    fetcher: _core.Fetcher
+    base_urls: dict[str, str]
+    concurrency: int = 8
+    max_429_waits: int = 5
+    retries: int = 4
+    backoff_base: float = 0.25
+    backoff_max: float = 8.0
+    safety: float = 0.9
+    weights: dict[str, int] = field(default_factory=dict)  # last used weight seen per market
+    requests: int = 0  # requests sent (exchangeInfo and retries included)
+    protocol_errors: int = 0  # malformed answers seen (each retried or raised)
+    rate_limited: int = 0  # 429 answers seen
+
+    # -- plumbing ----------------------------------------------------------------------------
+
+    def root(self, market: str) -> str:
+        return self.base_urls[market].rstrip("/") + PREFIX[market]
+
+    def budget(self, market: str) -> Budget:
+        b = budget_for(self.root(market), market)
+        b.safety = self.safety
+        return b
+
+    def _url(self, market: str, endpoint: str, params: dict) -> str:
+        return f"{self.root(market)}/{endpoint}?{urlencode(params)}"
+
+    def get_json(
+        self,
+        market: str,
+        urls: Sequence[str],
+        headers: list[tuple[str, str]] | None = None,
+        parse: Callable[[object], object] | Sequence[Callable[[object], object]] | None = None,
+    ) -> list:
+        """GET ``urls`` within the weight budget and return their checked JSON bodies, in
+        order: ``parse(value)`` of each when given (or ``parse[i]`` of the i-th when it is a
+        list), which raises ``Malformed`` to reject an answer."""
+        if not urls:
+            return []
+        return self._exchange(market, list(urls), headers, parse, learn=True)
+
+    # -- the exchange ------------------------------------------------------------------------
+
+    def _exchange(self, market, urls, headers, parse, *, learn: bool) -> list:
+        b = self.budget(market)
+        parts = [_split(u) for u in urls]
+        weights = [request_weight(market, e, p) for e, p in parts]
+        out: list = [None] * len(urls)
+        tries = [0] * len(urls)
+        pending = list(range(len(urls)))
+        waits = 0
+        while pending:
+            b.check_ban()
+            if learn and b.needs_limits():
+                self._learn(market, parts[pending[0]][1])
+            n = b.admit([weights[i] for i in pending], max(1, self.concurrency))
+            wave, pending = pending[:n], pending[n:]
+            answers: list = []
+            try:
+                answers = self.fetcher.get_many([urls[i] for i in wave], headers)
+            finally:
+                got = [a[1] for a in answers if not isinstance(a, BaseException)]
+                b.answered([weights[i] for i in wave], got)
+            self.requests += len(wave)
+            retry, pause, limited = [], 0.0, False
+            for i, ans in zip(wave, answers):
+                if isinstance(ans, BaseException):
+                    raise ans
+                status, hdrs, body = ans
+                self._note_weight(market, hdrs)
+                if status == 200:
+                    try:
+                        value = decode(body)
+                        check = parse[i] if isinstance(parse, (list, tuple)) else parse
+                        out[i] = check(value) if check else value
+                        continue
+                    except Malformed as e:
+                        self.protocol_errors += 1
+                        tries[i] += 1
+                        if tries[i] > self.retries:
+                            raise _protocol_error(urls[i], body, str(e), self.retries) from None
+                        log.warning(
+                            "malformed answer from %s: %s; retrying (%d of %d)",
+                            urls[i],
+                            e,
+                            tries[i],
+                            self.retries,
+                        )
+                        pause = max(pause, self._backoff(tries[i]))
+                elif status == 429:
+                    self.rate_limited += 1
+                    limited = True
+                    pause = max(pause, _retry_after(hdrs, 1.0))
+                elif status == 418:
+                    wait = _retry_after(hdrs, 120.0)
+                    b.ban(wait)
+                    err = RateLimitError(f"IP banned by {b.root} (418): {_msg(body)}", wait)
+                    err.status = 418
+                    raise err
+                else:
+                    raise _rest_error(market, urls[i], status, body)
+                retry.append(i)
+            if limited:
+                waits += 1
+                if waits > self.max_429_waits:
+                    err = RateLimitError(
+                        f"still rate-limited (429) by {b.root} after {self.max_429_waits} waits",
+                        pause,
+                    )
+                    err.status = 429
+                    raise err
+                log.warning("429 from %s: waiting %.1f s, then resuming", b.root, pause)
+                b.forget_limits()
+            if retry:
+                sleep(pause)
+                pending = retry + pending
+        return out
+
+    def _backoff(self, attempt: int) -> float:
+        cap = min(self.backoff_max, self.backoff_base * 2 ** (attempt - 1))
+        return cap * (0.5 + random.random() / 2)
+
+    def _note_weight(self, market: str, headers: dict) -> None:
+        for name, value in headers.items():
+            if name.startswith("x-mbx-used-weight-") and value.isdigit():
+                self.weights[market] = int(value)
+
+    def _learn(self, market: str, params: dict[str, str]) -> None:
+        """Learn the API root's REQUEST_WEIGHT limits from ``exchangeInfo`` (spot: narrowed to
+        the symbol being asked for, to keep the answer small)."""
+        b = self.budget(market)
+        symbol = params.get("symbol")
+        query = {"symbol": symbol} if market == "spot" and symbol else {}
+        url = f"{self.root(market)}/exchangeInfo" + (f"?{urlencode(query)}" if query else "")
+        started = time.monotonic()
+        try:
+            limits = self._exchange(market, [url], None, parse_rate_limits, learn=False)[0]
+        except SymbolNotFoundError:
+            return  # the request itself will say so; learn with the next one
+        except RateLimitError:
+            raise
+        except CkvError as e:
+            log.warning("%s: no rate limits from exchangeInfo (%s); using defaults", b.root, e)
+            b.set_limits(None)
+            return
+        if not limits:
+            log.warning("%s: exchangeInfo lists no REQUEST_WEIGHT limit; using defaults", b.root)
+        b.set_limits(limits or None)
+        log.info(
+            "%s: REQUEST_WEIGHT %s (learned in %.2f s)",
+            b.root,
+            ", ".join(f"{lim} per {w} s" for w, lim in b.limits),
+            time.monotonic() - started,
+        )
+
+
+def _split(url: str) -> tuple[str, dict[str, str]]:
+    parts = urlsplit(url)
+    return parts.path.rsplit("/", 1)[-1], dict(parse_qsl(parts.query))
+
+
+def _retry_after(headers: dict, default: float) -> float:
+    try:
+        return max(0.0, float(headers.get("retry-after", default)))
+    except ValueError:
+        return default
+
+
+def _snippet(body: bytes) -> str:
+    return bytes(body[:SNIPPET]).decode("utf-8", "replace")
+
+
+def _protocol_error(url: str, body: bytes, reason: str, retried: int) -> ProtocolError:
+    after = f" (after {retried} retries)" if retried else ""
+    return ProtocolError(
+        f"malformed answer from {url}: {reason}{after}; body starts {_snippet(body)!r}",
+        url=url,
+        snippet=_snippet(body),
+        status=200,
+    )
+
+
+def _payload(body: bytes) -> tuple[int | None, str]:
+    try:
+        value = decode(body)
+        return value.get("code"), str(value.get("msg", ""))
+    except (Malformed, AttributeError):
+        return None, _snippet(body)
+
+
+def _msg(body: bytes) -> str:
+    code, msg = _payload(body)
+    return msg or str(code)
+
+
+def _rest_error(market: str, url: str, status: int, body: bytes) -> CkvError:
+    code, msg = _payload(body)
+    path = urlsplit(url).path
+    if code == -1121:
+        params = _split(url)[1]
+        symbol = params.get("symbol") or params.get("pair")
+        err = SymbolNotFoundError(
+            f"Invalid symbol: {symbol} is not a {MARKET_NAME.get(market, market)} symbol "
+            f"(REST -1121 from {path})"
+        )
+        err.symbol, err.market = symbol, market
+        return err
+    err = NetworkError(f"HTTP {status} from {url}: {msg or code}")
+    err.url, err.status = url, status
+    return err
