@@ -20,7 +20,7 @@ fn dataset_of(name: &str) -> crate::Result<Dataset> {
     name.parse()
 }
 
-/// The DESIGN §3 schema of `dataset`, as an empty Arrow stream.
+/// The schema of `dataset` (`crate::schema`), as an empty Arrow stream.
 #[pyfunction]
 pub fn schema(dataset: &str) -> PyResult<ArrowStream> {
     let d =
@@ -96,7 +96,7 @@ pub fn read_archive<'py>(
     Ok(d)
 }
 
-/// Continuity gaps of a klines / aggTrades / trades / fundingRate table (DESIGN §5).
+/// Continuity gaps of a klines / aggTrades / trades / fundingRate table (see `crate::check`).
 #[pyfunction]
 #[pyo3(signature = (table, interval = None))]
 pub fn find_gaps(
