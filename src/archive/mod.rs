@@ -13,6 +13,8 @@ mod limits;
 mod stream;
 
 #[cfg(test)]
+mod descriptor_tests;
+#[cfg(test)]
 mod fuzz;
 #[cfg(all(test, not(feature = "python")))]
 pub(crate) mod probe;

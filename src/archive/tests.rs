@@ -1,9 +1,10 @@
 //! Tests of the archive stage: good archives in any chunking, every kind of broken body, the
-//! zip-bomb limits, header claims that must not cost memory, and data descriptors.
+//! zip-bomb limits and header claims that must not cost memory (descriptors: see
+//! `descriptor_tests`).
 
 use sha2::{Digest, Sha256};
 
-use super::testzip::{bomb, build, deflate, descriptor, honest, zip64_extra, Spec};
+use super::testzip::{bomb, build, deflate, honest, zip64_extra, Spec};
 use super::*;
 use crate::zipwrite::zip_one;
 
@@ -42,7 +43,7 @@ fn sha(body: &[u8]) -> String {
     hex(&Sha256::digest(body))
 }
 
-fn archive_err(body: &[u8], limits: ArchiveLimits) -> String {
+pub(super) fn archive_err(body: &[u8], limits: ArchiveLimits) -> String {
     match read_archive_with(Dataset::Klines, "a.zip", body, None, limits) {
         Err(e @ Error::Archive { .. }) => e.to_string(),
         other => panic!("expected an archive error, got {other:?}"),
@@ -283,80 +284,4 @@ fn ordinary_archives_pass_the_default_limits_and_small_limits_refuse_them() {
         ..ArchiveLimits::default()
     };
     assert!(archive_err(&z, strict).contains("zip bomb"));
-}
-
-#[test]
-fn data_descriptors_in_every_layout_are_checked() {
-    let csv = kline_rows(400);
-    let (data, crc) = deflate(&csv);
-    let want = read_archive(Dataset::Klines, "a.zip", &zip_one("a.csv", &csv, 6), None)
-        .unwrap()
-        .batch;
-    let spec = Spec {
-        flags: 8,
-        crc: 0,
-        csize: 0,
-        usize: 0,
-        extra: Vec::new(),
-    };
-    let (c, u) = (data.len() as u64, csv.len() as u64);
-    for (sig, wide) in [(true, false), (false, false), (true, true), (false, true)] {
-        let ok = build("a.csv", &spec, &data, &descriptor(sig, wide, crc, c, u));
-        for size in [1, 7, 4096, ok.len()] {
-            let mut s = ArchiveStream::new(Dataset::Klines, "a.zip");
-            ok.chunks(size).for_each(|ch| s.push(ch));
-            assert_eq!(
-                s.finish(None).unwrap().batch,
-                want,
-                "{sig} {wide} chunk {size}"
-            );
-        }
-        for bad in [
-            descriptor(sig, wide, crc ^ 0x100, c, u),
-            descriptor(sig, wide, crc, c - 1, u),
-            descriptor(sig, wide, crc, c, u + 1),
-        ] {
-            let err = archive_err(
-                &build("a.csv", &spec, &data, &bad),
-                ArchiveLimits::default(),
-            );
-            assert!(err.contains("data descriptor does not match"), "{err}");
-        }
-    }
-}
-
-/// Without a sidecar, every bit flip in a descriptor zip must be caught or be harmless.
-#[test]
-fn bit_flips_in_descriptor_zips_never_pass_silently() {
-    let csv = kline_rows(200);
-    let (data, crc) = deflate(&csv);
-    let spec = Spec {
-        flags: 8,
-        crc: 0,
-        csize: 0,
-        usize: 0,
-        extra: Vec::new(),
-    };
-    let desc = descriptor(true, false, crc, data.len() as u64, csv.len() as u64);
-    let z = build("a.csv", &spec, &data, &desc);
-    let want = read_archive(Dataset::Klines, "a.zip", &z, None)
-        .unwrap()
-        .batch;
-    let mut seed = 0x5EED_u64;
-    let (mut caught, mut harmless) = (0, 0);
-    for _ in 0..300 {
-        seed = seed
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
-        let bit = (seed >> 33) as usize % (z.len() * 8);
-        let mut bad = z.clone();
-        bad[bit / 8] ^= 1 << (bit % 8);
-        match read_archive(Dataset::Klines, "a.zip", &bad, None) {
-            Err(Error::Archive { .. } | Error::Parse { .. }) => caught += 1,
-            Ok(out) if out.batch == want => harmless += 1,
-            other => panic!("flip of bit {bit} passed with {other:?}"),
-        }
-    }
-    // Flips in the data and the descriptor are caught; only names and the directory are not.
-    assert!(caught > 250, "{caught} caught, {harmless} harmless");
 }

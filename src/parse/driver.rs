@@ -7,7 +7,7 @@
 //! 1-based line number; a file without data rows is an error. The first line is a header only
 //! when it is exactly one that Binance writes for the dataset (docs/architecture.md, "Stages");
 //! any other first line is data and must parse. Column reservations are bounded by the bytes
-//! that have arrived (at most about 8x their rows), never by a size hint alone.
+//! that have arrived (at most about 16x their rows), never by a size hint alone.
 
 use arrow_array::RecordBatch;
 
@@ -18,10 +18,12 @@ use crate::error::{Error, Result};
 /// Longest line buffered across chunks.
 const MAX_LINE: usize = 1 << 20;
 
-/// Reservations are made for at least this many times the bytes arrived so far (and, with a
-/// size hint, less than four times that more), so a streamed file regrows its columns only a
-/// few times and its last regrowth happens while they are at most a quarter full.
+/// Reservations are made for at least `GROW` times the bytes arrived so far; with a size hint
+/// they step along `hint / STEP^k`, so a streamed file regrows its columns only a few times,
+/// its last regrowth happens while they are at most `1 / STEP` full, and the earlier, smaller
+/// column blocks add at most about `1 / (STEP - 1)` of the table to the peak.
 const GROW: usize = 2;
+const STEP: usize = 8;
 
 /// Line splitting, header recognition and line counting around one row parser.
 pub(crate) struct Driver<S> {
@@ -174,10 +176,9 @@ impl<S: RowSink + Default> Driver<S> {
     }
 
     /// Make room for the rows of the rest of this buffer (`left` bytes after a first row of
-    /// `row_len` bytes). With a size hint the columns step along `hint / 4^k` up to the hint,
-    /// each step at least `GROW` and less than `4 * GROW` times the bytes arrived; without one
-    /// (or past it) they double, like a `Vec`. Either way the columns are at most a quarter
-    /// (hint) or half full when they regrow, so the copy never doubles the peak.
+    /// `row_len` bytes). With a size hint the columns step along `hint / STEP^k` up to the
+    /// hint, each step at least `GROW` and less than `STEP * GROW` times the bytes arrived;
+    /// without one (or past it) they double, like a `Vec`.
     fn grow(&mut self, row_len: usize, left: usize, buf_len: usize) {
         let len = self.sink.len();
         // The file's average line length once it is known, else this row's.
@@ -197,8 +198,8 @@ impl<S: RowSink + Default> Driver<S> {
         let target = if self.size_hint > arrived {
             let floor = arrived.saturating_mul(GROW);
             let mut bytes = self.size_hint;
-            while bytes / 4 >= floor {
-                bytes /= 4;
+            while bytes / STEP >= floor {
+                bytes /= STEP;
             }
             bytes / row_len
         } else {

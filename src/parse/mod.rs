@@ -76,7 +76,7 @@ impl CsvParser {
 
     /// Optional: the file's total size in bytes (e.g. the uncompressed size in the zip's local
     /// header), so that streamed columns grow in a few steps toward it and their last regrowth
-    /// happens while they are at most a quarter full. Only a hint: a forged size costs nothing,
+    /// happens while they are at most an eighth full. Only a hint: a forged size costs nothing,
     /// since reservations stay bounded by the bytes that have actually been fed.
     pub fn size_hint(&mut self, total_bytes: usize) {
         each!(&mut self.inner, d => d.set_size_hint(total_bytes))
@@ -105,6 +105,8 @@ pub fn parse_bytes(dataset: Dataset, file_name: &str, data: &[u8]) -> Result<Rec
     p.finish()
 }
 
+#[cfg(test)]
+mod domain_tests;
 #[cfg(test)]
 mod robustness;
 
