@@ -129,7 +129,8 @@ def peak():
 def run_child(tmp_path: Path, body: bytes, code: str) -> dict:
     """Run ``code`` in a fresh interpreter with ``data`` (the archive bytes) loaded; it sets
     ``result``. Returns the result with ``before_mb`` (RSS just before) and ``peak_mb`` (the
-    peak RSS during ``code``)."""
+    peak RSS during ``code``), and the virtual-memory peak before and after (``vm_before_mb``,
+    ``vm_peak_mb``: address space reserved but never touched shows only there)."""
     path = tmp_path / "body.bin"
     path.write_bytes(body)
     script = (
@@ -137,9 +138,11 @@ def run_child(tmp_path: Path, body: bytes, code: str) -> dict:
         + f"data = open({str(path)!r}, 'rb').read()\n"
         + "result = {}\n"
         + "before = rss()\n"
+        + "result['vm_before_mb'] = status_mb('VmPeak')\n"
         + f"{code}\n"
         + "result['before_mb'] = before\n"
         + "result['peak_mb'] = peak()\n"
+        + "result['vm_peak_mb'] = status_mb('VmPeak')\n"
         + "result['ru_maxrss_mb'] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024\n"
         + "print(json.dumps(result))\n"
     )

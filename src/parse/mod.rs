@@ -76,7 +76,7 @@ impl CsvParser {
 
     /// Optional: the file's total size in bytes (e.g. the uncompressed size in the zip's local
     /// header), so that streamed columns grow in a few steps toward it and their last regrowth
-    /// happens while they are at most an eighth full. Only a hint: a forged size costs nothing,
+    /// happens while they are at most 1/32 full. Only a hint: a forged size costs nothing,
     /// since reservations stay bounded by the bytes that have actually been fed.
     pub fn size_hint(&mut self, total_bytes: usize) {
         each!(&mut self.inner, d => d.set_size_hint(total_bytes))
