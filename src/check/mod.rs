@@ -1,4 +1,5 @@
-//! Check stage: continuity checks of DESIGN §5 over batches given in key order.
+//! Check stage (docs/architecture.md, "Stages"): continuity checks over batches given in key
+//! order.
 //!
 //! `find_gaps` recognises the dataset from the schema and makes one pass over the raw
 //! `i64`/`f64` value slices of each batch. State (the previous row's keys) carries across batch

@@ -1,16 +1,16 @@
-//! The checks on real Binance files (`../shared/fixtures/real`): the whole 2023 spot BTCUSDT 1m
-//! year has exactly one gap, the real outage of 2023-03-24 12:40–13:59 UTC. Skipped (with a
-//! note) when the fixtures are not next to the checkout.
+//! The checks on real Binance files (`$CKV_REAL_FIXTURES`, else `../shared/fixtures/real`): the
+//! whole 2023 spot BTCUSDT 1m year has exactly one gap, the real outage of 2023-03-24
+//! 12:40–13:59 UTC. Skipped (with a note) when the fixtures are absent.
 
 use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use super::klines::tests::klines;
 use super::{find_gaps, Gap, GapKind};
 use crate::interval::{days_from_civil, Interval, DAY_US, MINUTE_US};
 
 fn fixtures() -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/real");
+    let dir = crate::parse::testutil::fixtures_root();
     if dir.is_dir() {
         Some(dir)
     } else {

@@ -1,6 +1,6 @@
 //! aggTrades rows: spot `agg_trade_id,price,quantity,first_trade_id,last_trade_id,
 //! transact_time,is_buyer_maker,is_best_match` (8 columns) or futures (7 columns, no
-//! `is_best_match`) → the aggTrades schema of DESIGN §3.
+//! `is_best_match`) → the aggTrades schema of `crate::schema`.
 //!
 //! Guarantees: the first row fixes the layout (7 or 8 columns) and every later row must match
 //! it; on 7-column files `is_best_match` is an all-null column.
@@ -9,7 +9,7 @@ use arrow_array::RecordBatch;
 use arrow_schema::DataType;
 
 use super::columns::{batch, bool_array, f64_array, i64_array, null_array, ts_array, Bits};
-use super::row::{bool_at, err, f64_sep, i64_sep, row_end, Kind, RowError, RowSink, TimeState};
+use super::row::{bool_at, count_sep, err, f64_sep, row_end, Kind, RowError, RowSink, TimeState};
 use crate::error::Result;
 use crate::schema::Dataset;
 
@@ -40,13 +40,18 @@ pub(crate) struct AggTrades {
 }
 
 impl RowSink for AggTrades {
+    /// Futures files (USD-M and COIN-M); spot files have no header.
+    const HEADERS: &'static [&'static [u8]] = &[
+        b"agg_trade_id,price,quantity,first_trade_id,last_trade_id,transact_time,is_buyer_maker",
+    ];
+
     #[inline(always)]
     fn parse_row(&mut self, b: &[u8], p: usize, t: &mut TimeState) -> Result<usize, RowError> {
-        let (id, p) = i64_sep(b, p, 0)?;
+        let (id, p) = count_sep(b, p, 0)?;
         let (price, p) = f64_sep(b, p, 1)?;
         let (quantity, p) = f64_sep(b, p, 2)?;
-        let (first_id, p) = i64_sep(b, p, 3)?;
-        let (last_id, p) = i64_sep(b, p, 4)?;
+        let (first_id, p) = count_sep(b, p, 3)?;
+        let (last_id, p) = count_sep(b, p, 4)?;
         let (time, p) = t.field_sep(b, p, 5)?;
         let (maker, p) = bool_at(b, p, 6)?;
         let (best, p) = if b.get(p) == Some(&b',') {
@@ -80,17 +85,32 @@ impl RowSink for AggTrades {
         self.id.len()
     }
 
-    fn reserve(&mut self, n: usize) {
-        self.id.reserve(n);
-        self.price.reserve(n);
-        self.quantity.reserve(n);
-        self.first_id.reserve(n);
-        self.last_id.reserve(n);
-        self.time.reserve(n);
-        self.buyer_maker.reserve(n);
+    fn reserve_exact(&mut self, n: usize) {
+        self.id.reserve_exact(n);
+        self.price.reserve_exact(n);
+        self.quantity.reserve_exact(n);
+        self.first_id.reserve_exact(n);
+        self.last_id.reserve_exact(n);
+        self.time.reserve_exact(n);
+        self.buyer_maker.reserve_exact(n);
         if self.cols == 8 {
-            self.best_match.reserve(n);
+            self.best_match.reserve_exact(n);
         }
+    }
+
+    fn capacity(&self) -> usize {
+        self.id.capacity()
+    }
+
+    fn reserved_bytes(&self) -> usize {
+        8 * (self.id.capacity()
+            + self.price.capacity()
+            + self.quantity.capacity()
+            + self.first_id.capacity()
+            + self.last_id.capacity()
+            + self.time.capacity())
+            + self.buyer_maker.reserved_bytes()
+            + self.best_match.reserved_bytes()
     }
 
     fn column_name(&self, col: usize) -> &'static str {

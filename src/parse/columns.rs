@@ -67,9 +67,14 @@ impl Bits {
         }
     }
 
-    /// Make room for `additional` more values.
-    pub fn reserve(&mut self, additional: usize) {
-        self.words.reserve(additional / 64 + 1);
+    /// Make room for exactly `additional` more values (rounded up to whole words).
+    pub fn reserve_exact(&mut self, additional: usize) {
+        self.words.reserve_exact(additional / 64 + 1);
+    }
+
+    /// Bytes reserved for the packed words.
+    pub fn reserved_bytes(&self) -> usize {
+        8 * self.words.capacity()
     }
 
     /// Number of values.

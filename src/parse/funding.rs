@@ -1,5 +1,5 @@
 //! fundingRate rows (futures, monthly archives): `calc_time,funding_interval_hours,
-//! last_funding_rate` → the fundingRate schema of DESIGN §3 (`time`, `funding_interval_hours`,
+//! last_funding_rate` → the fundingRate schema of `crate::schema` (`time`, `funding_interval_hours`,
 //! `funding_rate`, `mark_price`).
 //!
 //! Guarantees: exactly 3 columns per row; `calc_time` is kept as given (it can be a few ms past
@@ -9,7 +9,7 @@ use arrow_array::RecordBatch;
 use arrow_schema::DataType;
 
 use super::columns::{batch, f64_array, i64_array, null_array, ts_array};
-use super::row::{f64_at, i64_sep, row_end, RowError, RowSink, TimeState};
+use super::row::{err, f64_at, i64_sep, row_end, Kind, RowError, RowSink, TimeState};
 use crate::error::Result;
 use crate::schema::Dataset;
 
@@ -24,10 +24,16 @@ pub(crate) struct Funding {
 }
 
 impl RowSink for Funding {
+    const HEADERS: &'static [&'static [u8]] =
+        &[b"calc_time,funding_interval_hours,last_funding_rate"];
+
     #[inline(always)]
     fn parse_row(&mut self, b: &[u8], p: usize, t: &mut TimeState) -> Result<usize, RowError> {
         let (time, p) = t.field_sep(b, p, 0)?;
         let (hours, p) = i64_sep(b, p, 1)?;
+        if hours <= 0 {
+            return Err(err(1, Kind::NotPositive));
+        }
         let (rate, p) = f64_at(b, p, 2)?;
         let p = row_end(b, p, 2)?;
         self.time.push(time);
@@ -40,10 +46,18 @@ impl RowSink for Funding {
         self.time.len()
     }
 
-    fn reserve(&mut self, n: usize) {
-        self.time.reserve(n);
-        self.interval_hours.reserve(n);
-        self.rate.reserve(n);
+    fn reserve_exact(&mut self, n: usize) {
+        self.time.reserve_exact(n);
+        self.interval_hours.reserve_exact(n);
+        self.rate.reserve_exact(n);
+    }
+
+    fn capacity(&self) -> usize {
+        self.time.capacity()
+    }
+
+    fn reserved_bytes(&self) -> usize {
+        8 * (self.time.capacity() + self.interval_hours.capacity() + self.rate.capacity())
     }
 
     fn column_name(&self, col: usize) -> &'static str {

@@ -1,6 +1,6 @@
 //! Klines rows (trade, mark, index and premium-index price klines share one layout):
 //! `open_time,open,high,low,close,volume,close_time,quote_volume,count,taker_buy_volume,
-//! taker_buy_quote_volume,ignore` → the klines schema of DESIGN §3.
+//! taker_buy_quote_volume,ignore` → the klines schema of `crate::schema`.
 //!
 //! Guarantees: exactly 12 columns per row; both time columns converted to µs with the file's
 //! unit; the `ignore` column is checked only for being one field and then dropped.
@@ -9,7 +9,7 @@ use arrow_array::RecordBatch;
 
 use super::columns::{batch, f64_array, i64_array, ts_array};
 use super::number::is_field_end;
-use super::row::{f64_sep, i64_sep, row_end, RowError, RowSink, TimeState};
+use super::row::{count_sep, f64_sep, row_end, RowError, RowSink, TimeState};
 use crate::error::Result;
 use crate::schema::Dataset;
 
@@ -45,6 +45,13 @@ pub(crate) struct Klines {
 }
 
 impl RowSink for Klines {
+    /// The header of trade klines, and the one of USD-M mark, index and premium-index price
+    /// klines, whose unused columns are all called `ignore`.
+    const HEADERS: &'static [&'static [u8]] = &[
+        b"open_time,open,high,low,close,volume,close_time,quote_volume,count,taker_buy_volume,taker_buy_quote_volume,ignore",
+        b"open_time,open,high,low,close,ignore,close_time,ignore,ignore,ignore,ignore,ignore",
+    ];
+
     #[inline(always)]
     fn parse_row(&mut self, b: &[u8], p: usize, t: &mut TimeState) -> Result<usize, RowError> {
         let (open_time, p) = t.field_sep(b, p, 0)?;
@@ -55,7 +62,7 @@ impl RowSink for Klines {
         let (volume, p) = f64_sep(b, p, 5)?;
         let (close_time, p) = t.field_sep(b, p, 6)?;
         let (quote_volume, p) = f64_sep(b, p, 7)?;
-        let (trades, p) = i64_sep(b, p, 8)?;
+        let (trades, p) = count_sep(b, p, 8)?;
         let (taker_base, p) = f64_sep(b, p, 9)?;
         let (taker_quote, mut p) = f64_sep(b, p, 10)?;
         // `ignore`: any single field (Binance writes "0").
@@ -84,18 +91,36 @@ impl RowSink for Klines {
         self.open_time.len()
     }
 
-    fn reserve(&mut self, n: usize) {
-        self.open_time.reserve(n);
-        self.open.reserve(n);
-        self.high.reserve(n);
-        self.low.reserve(n);
-        self.close.reserve(n);
-        self.volume.reserve(n);
-        self.close_time.reserve(n);
-        self.quote_volume.reserve(n);
-        self.trades.reserve(n);
-        self.taker_base.reserve(n);
-        self.taker_quote.reserve(n);
+    fn reserve_exact(&mut self, n: usize) {
+        self.open_time.reserve_exact(n);
+        self.open.reserve_exact(n);
+        self.high.reserve_exact(n);
+        self.low.reserve_exact(n);
+        self.close.reserve_exact(n);
+        self.volume.reserve_exact(n);
+        self.close_time.reserve_exact(n);
+        self.quote_volume.reserve_exact(n);
+        self.trades.reserve_exact(n);
+        self.taker_base.reserve_exact(n);
+        self.taker_quote.reserve_exact(n);
+    }
+
+    fn capacity(&self) -> usize {
+        self.open_time.capacity()
+    }
+
+    fn reserved_bytes(&self) -> usize {
+        8 * (self.open_time.capacity()
+            + self.open.capacity()
+            + self.high.capacity()
+            + self.low.capacity()
+            + self.close.capacity()
+            + self.volume.capacity()
+            + self.close_time.capacity()
+            + self.quote_volume.capacity()
+            + self.trades.capacity()
+            + self.taker_base.capacity()
+            + self.taker_quote.capacity())
     }
 
     fn column_name(&self, col: usize) -> &'static str {

@@ -1,13 +1,15 @@
 //! CSV → Arrow for Binance Vision files: a specialised, incremental, byte-level parser.
 //!
-//! `CsvParser` takes a file's bytes in chunks split anywhere, finds complete lines, sniffs an
-//! optional header on the first line, hands each line to the dataset's row parser (`klines`,
+//! `CsvParser` takes a file's bytes in chunks split anywhere, finds complete lines, skips the
+//! first line when it is one of the headers Binance writes for the dataset, hands each line to the dataset's row parser (`klines`,
 //! `agg_trades`, `trades`, `funding`) and finally builds one `RecordBatch` with exactly
 //! `dataset.schema()`.
 //!
 //! Guarantees: no panics on any input; errors are `Error::Parse` with the 1-based physical line
 //! number and a reason naming the column and the text found; LF or CRLF endings, a final line
-//! with or without newline; blank lines are skipped; a file with no data rows is an error.
+//! with or without newline; blank lines are skipped; a file with no data rows is an error;
+//! negative counts and ids, non-positive funding intervals and non-finite numbers are errors;
+//! memory reserved is bounded by the bytes fed (see `driver`), never by a size hint alone.
 //! Only the partial last line of a chunk is copied (into a small carry buffer).
 
 mod agg_trades;
@@ -73,11 +75,16 @@ impl CsvParser {
     }
 
     /// Optional: the file's total size in bytes (e.g. the uncompressed size in the zip's local
-    /// header), so that streamed chunks fill columns allocated once instead of regrown.
+    /// header), so that streamed columns grow in a few steps toward it and their last regrowth
+    /// happens while they are at most 1/32 full. Only a hint: a forged size costs nothing,
+    /// since reservations stay bounded by the bytes that have actually been fed.
     pub fn size_hint(&mut self, total_bytes: usize) {
-        // Capped: a forged header must not make us reserve absurd amounts of memory.
-        let total_bytes = total_bytes.min(MAX_SIZE_HINT);
         each!(&mut self.inner, d => d.set_size_hint(total_bytes))
+    }
+
+    /// Bytes reserved so far by the columns and the line carry buffer.
+    pub fn reserved_bytes(&self) -> usize {
+        each!(&self.inner, d => d.reserved_bytes())
     }
 
     /// Rows parsed so far.
@@ -91,12 +98,6 @@ impl CsvParser {
     }
 }
 
-/// Largest `size_hint` honoured (larger hints are clipped): 16 GiB of CSV, above Binance's
-/// largest monthly archives (a BTCUSDT month of aggTrades is over 5 GB), so their columns are
-/// sized once instead of doubling (which would briefly hold 1.5–2× the table), while a forged
-/// zip header cannot make us reserve absurd amounts.
-const MAX_SIZE_HINT: usize = 16 << 30;
-
 /// Parse a whole file held in memory.
 pub fn parse_bytes(dataset: Dataset, file_name: &str, data: &[u8]) -> Result<RecordBatch> {
     let mut p = CsvParser::new(dataset, file_name);
@@ -104,6 +105,8 @@ pub fn parse_bytes(dataset: Dataset, file_name: &str, data: &[u8]) -> Result<Rec
     p.finish()
 }
 
+#[cfg(test)]
+mod domain_tests;
 #[cfg(test)]
 mod robustness;
 

@@ -60,6 +60,8 @@ pub(crate) fn describe<S: RowSink>(
             time.digits,
             time.unit_name()
         ),
+        Kind::Negative => format!("negative value {text} (counts and ids are never negative)"),
+        Kind::NotPositive => format!("value {text} must be positive"),
         Kind::Columns | Kind::Value => format!("unexpected value {text}"),
     };
     Failure::Reason(format!(

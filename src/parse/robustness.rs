@@ -7,13 +7,15 @@ use super::{parse_bytes, CsvParser};
 use crate::error::Error;
 use crate::schema::Dataset;
 
-const KLINE: &str = "1577836800000,7195.24000000,7196.25000000,7183.14000000,7186.68000000,\
+pub(super) const KLINE: &str =
+    "1577836800000,7195.24000000,7196.25000000,7183.14000000,7186.68000000,\
 51.64281200,1577836859999,371233.51835535,493,19.59823000,140888.41428273,0";
-const KLINE2: &str = "1577836860000,7187.67000000,7188.06000000,7182.20000000,7184.03000000,\
+pub(super) const KLINE2: &str =
+    "1577836860000,7187.67000000,7188.06000000,7182.20000000,7184.03000000,\
 7.24814800,1577836919999,52080.12778780,135,2.03177200,14599.21192429,0";
 
 /// The (line, reason) of a parse error, panicking on anything else.
-fn parse_err(dataset: Dataset, data: &[u8]) -> (u64, String) {
+pub(super) fn parse_err(dataset: Dataset, data: &[u8]) -> (u64, String) {
     match parse_bytes(dataset, "bad.csv", data) {
         Err(Error::Parse { file, line, reason }) => {
             assert_eq!(file, "bad.csv");
@@ -115,14 +117,13 @@ fn non_utf8_bytes() {
         reason.starts_with("column 5 (close): invalid number \"7184.0\u{fffd}3\""),
         "{reason}"
     );
-    // A non-UTF-8 header is still just a header.
+    // A non-UTF-8 first line is not a header: it is a bad first row.
     let csv = format!("\u{0}\u{0}header\n{KLINE}\n").replace('\u{0}', "\u{ff}");
     let mut csv = csv.into_bytes();
     csv[0] = 0xfe;
-    assert_eq!(
-        parse_bytes(Dataset::Klines, "x", &csv).unwrap().num_rows(),
-        1
-    );
+    let (line, reason) = parse_err(Dataset::Klines, &csv);
+    assert_eq!(line, 1);
+    assert!(reason.contains("not a header Binance writes"), "{reason}");
 }
 
 #[test]

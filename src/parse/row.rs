@@ -24,6 +24,10 @@ pub(crate) enum Kind {
     TimeUnit,
     /// Anything else, e.g. a stray `\r` inside the line.
     Value,
+    /// A negative count or id.
+    Negative,
+    /// Zero or negative where only a positive value makes sense (funding interval hours).
+    NotPositive,
 }
 
 /// A failed row: the 0-based CSV column and what was wrong. Cheap to return on the hot path.
@@ -41,6 +45,9 @@ pub(crate) fn err(col: u8, kind: Kind) -> RowError {
 
 /// One dataset's row parser and column store.
 pub(crate) trait RowSink {
+    /// The header lines Binance writes for this dataset (any market); a first line equal to
+    /// one of them is skipped, any other first line is data.
+    const HEADERS: &'static [&'static [u8]];
     /// Parse one row starting at `pos` (the first byte of a non-blank line) and append it.
     /// Returns the start of the next line. On error nothing is appended.
     fn parse_row(
@@ -51,8 +58,12 @@ pub(crate) trait RowSink {
     ) -> Result<usize, RowError>;
     /// Rows appended so far.
     fn len(&self) -> usize;
-    /// Make room for `additional` more rows.
-    fn reserve(&mut self, additional: usize);
+    /// Make room for exactly `additional` more rows.
+    fn reserve_exact(&mut self, additional: usize);
+    /// Rows the columns can hold without reallocating.
+    fn capacity(&self) -> usize;
+    /// Bytes reserved by the columns.
+    fn reserved_bytes(&self) -> usize;
     /// CSV name of 0-based column `col`, for error messages.
     fn column_name(&self, col: usize) -> &'static str;
     /// Allowed column counts `(min, max)`; they differ only until the first row fixes the
@@ -193,6 +204,19 @@ fn i64_sep_slow(buf: &[u8], pos: usize, col: u8) -> Result<(i64, usize), RowErro
     match parse_i64(buf, pos) {
         Some((v, end)) => Ok((v, comma(buf, end, col)?)),
         None => Err(err(col, Kind::Int)),
+    }
+}
+
+/// A count or id followed by `,`: an integer that must not be negative.
+#[inline(always)]
+pub(crate) fn count_sep(buf: &[u8], pos: usize, col: u8) -> Result<(i64, usize), RowError> {
+    match digits_comma(buf, pos) {
+        // Digits only, at most 16: fits i64 and is not negative.
+        Some((v, _, next)) => Ok((v as i64, next)),
+        None => match i64_sep_slow(buf, pos, col)? {
+            (v, _) if v < 0 => Err(err(col, Kind::Negative)),
+            ok => Ok(ok),
+        },
     }
 }
 

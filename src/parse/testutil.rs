@@ -7,12 +7,16 @@
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-/// Root of the real fixtures (`../shared/fixtures/real` beside the crate).
+/// Root of the real fixtures: `$CKV_REAL_FIXTURES` when set (as for the Python tests), else
+/// `../shared/fixtures/real` beside the crate.
 pub(crate) fn fixtures_root() -> PathBuf {
-    PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../shared/fixtures/real"
-    ))
+    match std::env::var_os("CKV_REAL_FIXTURES") {
+        Some(dir) => PathBuf::from(dir),
+        None => PathBuf::from(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../shared/fixtures/real"
+        )),
+    }
 }
 
 /// Sorted files of fixture folder `dir` whose names end with `suffix`, or `None` (with a

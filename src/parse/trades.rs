@@ -1,5 +1,5 @@
 //! trades rows: spot `id,price,qty,quote_qty,time,is_buyer_maker,is_best_match` (7 columns) or
-//! futures (6 columns, no `is_best_match`) → the trades schema of DESIGN §3.
+//! futures (6 columns, no `is_best_match`) → the trades schema of `crate::schema`.
 //!
 //! Guarantees: the first row fixes the layout (6 or 7 columns) and every later row must match
 //! it; on 6-column files `is_best_match` is an all-null column.
@@ -8,7 +8,7 @@ use arrow_array::RecordBatch;
 use arrow_schema::DataType;
 
 use super::columns::{batch, bool_array, f64_array, i64_array, null_array, ts_array, Bits};
-use super::row::{bool_at, err, f64_sep, i64_sep, row_end, Kind, RowError, RowSink, TimeState};
+use super::row::{bool_at, count_sep, err, f64_sep, row_end, Kind, RowError, RowSink, TimeState};
 use crate::error::Result;
 use crate::schema::Dataset;
 
@@ -37,9 +37,16 @@ pub(crate) struct Trades {
 }
 
 impl RowSink for Trades {
+    /// USD-M and COIN-M futures files (COIN-M names its fourth column `base_qty`); spot files
+    /// have no header.
+    const HEADERS: &'static [&'static [u8]] = &[
+        b"id,price,qty,quote_qty,time,is_buyer_maker",
+        b"id,price,qty,base_qty,time,is_buyer_maker",
+    ];
+
     #[inline(always)]
     fn parse_row(&mut self, b: &[u8], p: usize, t: &mut TimeState) -> Result<usize, RowError> {
-        let (id, p) = i64_sep(b, p, 0)?;
+        let (id, p) = count_sep(b, p, 0)?;
         let (price, p) = f64_sep(b, p, 1)?;
         let (quantity, p) = f64_sep(b, p, 2)?;
         let (quote_quantity, p) = f64_sep(b, p, 3)?;
@@ -75,16 +82,30 @@ impl RowSink for Trades {
         self.id.len()
     }
 
-    fn reserve(&mut self, n: usize) {
-        self.id.reserve(n);
-        self.price.reserve(n);
-        self.quantity.reserve(n);
-        self.quote_quantity.reserve(n);
-        self.time.reserve(n);
-        self.buyer_maker.reserve(n);
+    fn reserve_exact(&mut self, n: usize) {
+        self.id.reserve_exact(n);
+        self.price.reserve_exact(n);
+        self.quantity.reserve_exact(n);
+        self.quote_quantity.reserve_exact(n);
+        self.time.reserve_exact(n);
+        self.buyer_maker.reserve_exact(n);
         if self.cols == 7 {
-            self.best_match.reserve(n);
+            self.best_match.reserve_exact(n);
         }
+    }
+
+    fn capacity(&self) -> usize {
+        self.id.capacity()
+    }
+
+    fn reserved_bytes(&self) -> usize {
+        8 * (self.id.capacity()
+            + self.price.capacity()
+            + self.quantity.capacity()
+            + self.quote_quantity.capacity()
+            + self.time.capacity())
+            + self.buyer_maker.reserved_bytes()
+            + self.best_match.reserved_bytes()
     }
 
     fn column_name(&self, col: usize) -> &'static str {

@@ -9,7 +9,7 @@ use pyo3::types::PyDict;
 
 use super::arrow::{import, ArrowStream};
 use super::detach;
-use crate::archive;
+use crate::archive::{self, ArchiveLimits};
 use crate::check;
 use crate::error::Error;
 use crate::interval::Interval;
@@ -20,7 +20,7 @@ fn dataset_of(name: &str) -> crate::Result<Dataset> {
     name.parse()
 }
 
-/// The DESIGN §3 schema of `dataset`, as an empty Arrow stream.
+/// The schema of `dataset` (`crate::schema`), as an empty Arrow stream.
 #[pyfunction]
 pub fn schema(dataset: &str) -> PyResult<ArrowStream> {
     let d =
@@ -28,18 +28,23 @@ pub fn schema(dataset: &str) -> PyResult<ArrowStream> {
     Ok(ArrowStream::new(d.schema(), vec![]))
 }
 
-/// Parse a Vision CSV or zip file on disk. Zips are checked against `sha256` when given.
+/// Parse a Vision CSV or zip file on disk. Zips are checked against `sha256` when given and
+/// held to the zip-bomb limits (`max_inflated_bytes`, `max_ratio`; defaults of
+/// `ArchiveLimits`).
 #[pyfunction]
-#[pyo3(signature = (path, dataset, *, sha256 = None))]
+#[pyo3(signature = (path, dataset, *, sha256 = None, max_inflated_bytes = None, max_ratio = None))]
 pub fn parse_file(
     py: Python<'_>,
     path: PathBuf,
     dataset: &str,
     sha256: Option<String>,
+    max_inflated_bytes: Option<u64>,
+    max_ratio: Option<u64>,
 ) -> PyResult<ArrowStream> {
     let dataset = dataset.to_string();
     let batch = detach(py, move || {
         let d = dataset_of(&dataset)?;
+        let limits = ArchiveLimits::with(max_inflated_bytes, max_ratio)?;
         let name = path
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
@@ -47,7 +52,7 @@ pub fn parse_file(
         let data = std::fs::read(&path)
             .map_err(|e| Error::Invalid(format!("cannot read {}: {e}", path.display())))?;
         if name.ends_with(".zip") {
-            Ok(archive::read_archive(d, &name, &data, sha256.as_deref())?.batch)
+            Ok(archive::read_archive_with(d, &name, &data, sha256.as_deref(), limits)?.batch)
         } else {
             parse::parse_bytes(d, &name, &data)
         }
@@ -71,19 +76,34 @@ pub fn parse_bytes(
     Ok(ArrowStream::new(batch.schema(), vec![batch]))
 }
 
-/// Read a zip archive held in memory: returns a dict with `table`, `sha256`, `csv_bytes`.
+/// Read a zip archive held in memory: returns a dict with `table`, `sha256`, `csv_bytes`,
+/// `compressed_bytes`. `max_inflated_bytes` and `max_ratio` override the zip-bomb limits
+/// (defaults of `ArchiveLimits`, the ones every fetch uses).
 #[pyfunction]
-#[pyo3(signature = (data, dataset, *, file_name = "<bytes>.zip", sha256 = None))]
+#[pyo3(signature = (
+    data, dataset, *, file_name = "<bytes>.zip", sha256 = None, max_inflated_bytes = None,
+    max_ratio = None
+))]
+#[allow(clippy::too_many_arguments)]
 pub fn read_archive<'py>(
     py: Python<'py>,
     data: PyBackedBytes,
     dataset: &str,
     file_name: &str,
     sha256: Option<String>,
+    max_inflated_bytes: Option<u64>,
+    max_ratio: Option<u64>,
 ) -> PyResult<Bound<'py, PyDict>> {
     let (dataset, file_name) = (dataset.to_string(), file_name.to_string());
     let out = detach(py, move || {
-        archive::read_archive(dataset_of(&dataset)?, &file_name, &data, sha256.as_deref())
+        let limits = ArchiveLimits::with(max_inflated_bytes, max_ratio)?;
+        archive::read_archive_with(
+            dataset_of(&dataset)?,
+            &file_name,
+            &data,
+            sha256.as_deref(),
+            limits,
+        )
     })?;
     let d = PyDict::new(py);
     d.set_item("sha256", out.sha256)?;
@@ -96,7 +116,7 @@ pub fn read_archive<'py>(
     Ok(d)
 }
 
-/// Continuity gaps of a klines / aggTrades / trades / fundingRate table (DESIGN §5).
+/// Continuity gaps of a klines / aggTrades / trades / fundingRate table (see `crate::check`).
 #[pyfunction]
 #[pyo3(signature = (table, interval = None))]
 pub fn find_gaps(
