@@ -13,6 +13,7 @@ import pytest
 
 import ckv
 from ckv.exceptions import DataWarning, GapWarning
+from ckv.rest import forget_budgets
 from ckv.sim import Simulator
 
 UTC = dt.timezone.utc
@@ -135,6 +136,7 @@ def test_418_raises_rate_limit_error(tmp_path, sim):
     finally:
         sim.clear_faults()
         sim.reset_weights()
+        forget_budgets(sim.url)  # the ban is remembered process-wide, as it should be
 
 
 def test_unknown_symbol(tmp_path, sim):
