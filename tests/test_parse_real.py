@@ -1,4 +1,5 @@
-"""Every real Binance fixture parses to its known row count and the schema of docs/architecture.md, with
+"""Every real Binance fixture parses to its known row count and the schema of
+docs/architecture.md, with
 the right UTC instants in both timestamp eras."""
 
 from __future__ import annotations

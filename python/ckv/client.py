@@ -15,6 +15,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from . import _core, config
+from .exceptions import NetworkError
 from .planner import Listing, Request, Stats
 from .planner import run as run_plan
 from .planner.timeline import STEP_S
@@ -22,7 +23,6 @@ from .progress import ProgressLine
 from .rest import RestClient
 from .store import Store
 from .timeutil import TimeLike, to_us
-from .exceptions import NetworkError
 from .vision import ArchiveResult, fetch_archives, iter_archives
 
 __all__ = ["Client", "default_client"]

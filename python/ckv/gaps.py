@@ -1,4 +1,5 @@
-"""Continuity checks (docs/architecture.md, "Continuity checks") on any klines / aggTrades / trades / fundingRate table."""
+"""Continuity checks on any klines / aggTrades / trades / fundingRate table
+(docs/architecture.md, "Continuity checks")."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""S3 ListObjects v1 paging of the Binance Vision bucket (docs/architecture.md, "Binance's formats"): ``?prefix=…&delimiter=/``
+"""S3 ListObjects v1 paging of the Binance Vision bucket (docs/architecture.md, "Binance's
+formats"): ``?prefix=…&delimiter=/``
 with ``marker=…`` paging, 1,000 entries a page, ``IsTruncated`` + ``NextMarker``.
 
 ``Job`` pages one prefix (sequentially: each page needs the previous page's end); ``Lister``

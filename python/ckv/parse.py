@@ -1,4 +1,5 @@
-"""Parse Binance Vision files (zip or CSV) into Arrow tables with the schemas of docs/architecture.md ("Schemas")."""
+"""Parse Binance Vision files (zip or CSV) into Arrow tables with the schemas of
+docs/architecture.md ("Schemas")."""
 
 from __future__ import annotations
 

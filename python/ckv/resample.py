@@ -1,4 +1,5 @@
-"""Trades or aggTrades → klines (the schema of docs/architecture.md, "Schemas"), built the way Binance builds them.
+"""Trades or aggTrades → klines (the schema of docs/architecture.md, "Schemas"), built the way
+Binance builds them.
 
 ``resample(trades, every)`` groups trades into candles: open = first trade, close = last,
 high/low = extremes, ``volume`` = Σ quantity, ``quote_volume`` = Σ price·quantity, ``trades`` =
@@ -33,7 +34,8 @@ Guarantees:
   UTC the day before), ``"-5h"`` days from 05:00 UTC. It moves every boundary, sub-day ones
   included.
 * ``close_time`` = the next candle's open − 1 unit, where the unit is the input's time
-  resolution as Binance writes it (docs/architecture.md, "Schemas"): 1 ms when every trade time is a whole
+  resolution as Binance writes it (docs/architecture.md, "Schemas"): 1 ms when every trade
+  time is a whole
   millisecond (Binance's ms-era files and all futures files: ``…59.999000``), else 1 µs
   (µs-era spot: ``…59.999999``). The rule is input-wide: an input straddling spot's switch
   (2025-01-01) gets µs close times throughout; resample each era on its own to keep both.
@@ -84,7 +86,7 @@ _VALID_EVERY = (
 # Most decimals a price or quantity may have for exact sums (Binance uses at most 8).
 _MAX_DECIMALS = 8
 
-# Input columns used, and the output schema: both from the core's schemas of docs/architecture.md ("Schemas").
+# Input columns used, and the output schema: both from the core's schemas.
 _AGG_COLUMNS = tuple(schema("aggTrades").names[:7])  # is_best_match is not needed
 _TRADE_COLUMNS = ("trade_id", "price", "quantity", "time", "is_buyer_maker")
 _KLINES = dict(pl.from_arrow(schema("klines").empty_table()).schema)

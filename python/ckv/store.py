@@ -1,4 +1,5 @@
-"""The cache on disk (docs/architecture.md, "Cache metadata"): one Arrow IPC partition per month (klines ≥ 1m, fundingRate)
+"""The cache on disk (docs/architecture.md, "Cache metadata"): one Arrow IPC partition per
+month (klines ≥ 1m, fundingRate)
 or per day (1s klines, aggTrades, trades), with JSON metadata in the schema saying which days
 are complete, where each came from, and which exchange gaps are known.
 

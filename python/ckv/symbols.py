@@ -1,7 +1,8 @@
 """What exists on Binance Vision: every klines symbol of spot, USD-M and COIN-M, the first and
 last day it has archives, its intervals, and which base assets trade on all three markets.
 
-Everything comes from the S3 listing of the bucket (docs/architecture.md, "Binance's formats": ListObjects v1,
+Everything comes from the S3 listing of the bucket (docs/architecture.md, "Binance's formats":
+ListObjects v1,
 ``?prefix=…&delimiter=/&marker=…``, 1,000 entries a page, ``IsTruncated`` + ``NextMarker``),
 never from probing archives day by day. This module is the public API: ``list_symbols`` (one
 market's table) and ``synchronal``. The work lives in modules named for it, whose public names

@@ -15,8 +15,8 @@ import pyarrow as pa
 
 from ..arrow import schema
 from ..exceptions import (
-    CacheError,
     ArchiveError,
+    CacheError,
     ChecksumError,
     DataUnavailableError,
     NetworkError,
