@@ -248,3 +248,14 @@ def test_rest_down_keeps_verified_archives_and_reports_the_hole_unverified(tmp_p
             "BTCUSDT", "1m", "2023-03-20", "2023-03-27", source="cache", on_gap="ignore"
         )
         assert cached.equals(t)
+
+
+def test_trades_over_rest_read_one_anchor_not_every_agg_trade(tmp_path):
+    with Simulator(seed=6, now="2024-03-15T06:00") as s:
+        c = client(tmp_path, s)
+        t = c.get_trades("BNBUSDT", "2024-03-15", "2024-03-15T06:00")
+        truth = s.truth("spot", "trades", "BNBUSDT", start="2024-03-15", end="2024-03-15T06:00")
+        assert t.replace_schema_metadata(None).equals(truth)
+        pages = -(-t.num_rows // 1000)
+        # the exchangeInfo, one limit=1 aggTrades anchor, and the trade pages themselves
+        assert c.rest.requests <= pages + 3, (c.rest.requests, pages)
