@@ -259,3 +259,16 @@ def test_trades_over_rest_read_one_anchor_not_every_agg_trade(tmp_path):
         pages = -(-t.num_rows // 1000)
         # the exchangeInfo, one limit=1 aggTrades anchor, and the trade pages themselves
         assert c.rest.requests <= pages + 3, (c.rest.requests, pages)
+
+
+def test_archive_without_a_sidecar_is_stored_unverified_and_warned(tmp_path):
+    with Simulator(seed=6, now="2024-03-15") as s:
+        s.add_fault("*BTCUSDT-1h-2024-03-05.zip.CHECKSUM", "404")
+        c = client(tmp_path, s)
+        with pytest.warns(DataWarning, match="no .CHECKSUM sidecar"):
+            t = c.get_klines("BTCUSDT", "1h", "2024-03-04", "2024-03-07")
+        assert meta(t)["checksum_unverified_days"] == ["2024-03-05"]
+        strict = client(tmp_path / "strict", s, require_checksum=True)
+        with pytest.warns(DataWarning, match="broken archive .*2024-03-05"):
+            t2 = strict.get_klines("BTCUSDT", "1h", "2024-03-04", "2024-03-07")
+        assert t2.equals(t) and meta(t2)["checksum_unverified_days"] == []

@@ -42,6 +42,7 @@ def _client(args: argparse.Namespace):
         vision_url=args.vision_url,
         rest_urls=rest or None,
         offline=getattr(args, "offline", False),
+        require_checksum=getattr(args, "require_checksum", False),
     )
 
 
@@ -154,6 +155,11 @@ def build_parser() -> argparse.ArgumentParser:
     get.add_argument("--source", default="auto", choices=["auto", "cache", "vision", "rest"])
     get.add_argument("--on-gap", default="warn", choices=["warn", "raise", "ignore"])
     get.add_argument("--offline", action="store_true", help="never touch the network")
+    get.add_argument(
+        "--require-checksum",
+        action="store_true",
+        help="refuse archives that have no .CHECKSUM sidecar",
+    )
     get.add_argument("-o", "--output", help="out.parquet | out.arrow | out.csv ({symbol} ok)")
     get.add_argument("--symbols-file", help="file of symbols (one per line or CSV)")
     _common(get)

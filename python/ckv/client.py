@@ -63,6 +63,8 @@ class Client:
     ``timeout`` bounds each request's wait for an answer; ``call_timeout`` (seconds, default
     none) bounds a whole call: past it the running downloads are cancelled and a
     ``NetworkError`` is raised, keeping every partition already verified.
+    ``require_checksum=True`` makes an archive without a ``.CHECKSUM`` sidecar an error (by
+    default it is used, stored as unverified and warned about).
     """
 
     def __init__(
@@ -78,6 +80,7 @@ class Client:
         timeout: float = 30.0,
         clock: Callable[[], int] | None = None,
         call_timeout: float | None = None,
+        require_checksum: bool = False,
     ) -> None:
         self.cache_dir = Path(cache_dir).expanduser() if cache_dir else config.default_cache_dir()
         self.vision_url = (vision_url or config.vision_url()).rstrip("/")
@@ -89,6 +92,7 @@ class Client:
         self._clock = clock
         self.call_timeout = None if call_timeout is None else _seconds("call_timeout", call_timeout)
         self._deadline: float | None = None
+        self.require_checksum = bool(require_checksum)
         self.store = Store(self.cache_dir)
         self.fetcher = _core.Fetcher(
             max_connections=max_connections,
@@ -131,6 +135,7 @@ class Client:
                 urls,
                 dataset,
                 fetcher=self.fetcher,
+                checksum="require" if self.require_checksum else "if_present",
                 progress=progress,
                 deadline_s=self.deadline_left(),
             ):

@@ -78,6 +78,7 @@ class Executor:
         self.work: dict[str, Work] = {}
         self.notes: list[str] = []  # DataWarnings for the report
         self.transient: list[tuple[list[dt.date], BaseException]] = []
+        self.unchecked: list[str] = []  # archives without a .CHECKSUM sidecar
         self.listing: Listing | None = client.known_listing(req)
         self.schema = schema(req.family)
 
@@ -129,6 +130,12 @@ class Executor:
             self._open_days(p.open_days)
             self.flush()
             self._fill_holes(p)
+            if self.unchecked:
+                self.notes.append(
+                    f"{len(self.unchecked)} archive(s) had no .CHECKSUM sidecar (e.g. "
+                    f"{self.unchecked[0]}): cached as not checksum-verified "
+                    "(Client(require_checksum=True) refuses them)"
+                )
         except BaseException:
             self.flush()  # keep what was verified, whatever stopped the call
             raise
@@ -166,6 +173,8 @@ class Executor:
             if res.status == "ok":
                 self.stats.sources.add("vision")
                 info = {"source": "vision", "sha256": res.sha256, "verified": res.verified}
+                if not res.verified:
+                    self.unchecked.append(res.url)
                 for d, rows in split_days(res.table, self.r.time, list(task.days)).items():
                     self._add_day(d, rows, info)
             elif res.status == "not_found":
