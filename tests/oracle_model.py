@@ -47,6 +47,24 @@ SERIES = [
 # spot µs switch, and the clock's own days.
 ANCHORS = ["2020-08-09", "2023-12-13", "2023-03-23", "2024-02-27", "2024-12-30", "2025-01-01"]
 FAULTS = ("503", "429", "truncate", "bad_checksum", "drop")
+REST_FAULTS = ("503", "429", "json_truncate", "html_200", "drop")
+KILL_SCRIPT = """
+import sys, warnings
+import ckv
+warnings.simplefilter("ignore")
+cache, vision, rest, listing, now_us, market, dataset, symbol, interval, a, b = sys.argv[1:]
+urls = {m: rest for m in ("spot", "um", "cm")}
+c = ckv.Client(cache_dir=cache, vision_url=vision, rest_urls=urls,
+               listing_url=listing, clock=lambda: int(now_us), retries=1)
+kw = {"market": market, "on_gap": "ignore"}
+if dataset.endswith("lines"):
+    if dataset == "markPriceKlines":
+        kw["price"] = "mark"
+    c.get_klines(symbol, interval, int(a), int(b), **kw)
+else:
+    {"aggTrades": c.get_agg_trades, "trades": c.get_trades,
+     "fundingRate": c.get_funding_rate}[dataset](symbol, int(a), int(b), **kw)
+"""
 
 
 @dataclass
@@ -62,12 +80,13 @@ class Call:
     fault: tuple[str, str, int] | None = None
 
     def __str__(self) -> str:
-        if self.kind != "get":
+        if self.kind not in ("get", "kill"):
             return f"{self.kind} {self.advance_ms or self.fault or ''}"
         m, ds, sym, _, _ = SERIES[self.series]
         a = dt.datetime.fromtimestamp(self.start_ms / 1000, UTC).isoformat()
         b = dt.datetime.fromtimestamp(self.end_ms / 1000, UTC).isoformat()
-        return f"get {m} {ds} {sym} {self.interval or ''} [{a}, {b}) {self.source} {self.on_gap}"
+        iv = self.interval or ""
+        return f"{self.kind} {m} {ds} {sym} {iv} [{a}, {b}) {self.source} {self.on_gap}"
 
 
 @dataclass
@@ -91,13 +110,18 @@ def generate(seed: int, n_calls: int) -> Scenario:
         if r < 0.08:
             sc.calls.append(Call("advance", advance_ms=rng.choice([3_600_000, DAY_MS, 9 * DAY_MS])))
             continue
-        if r < 0.16:
+        if r < 0.14:
             pat = rng.choice(["*klines*", "*aggTrades*", "*-2024-0*", "*2023-12-1*", "*.zip"])
             sc.calls.append(Call("fault", fault=(pat, rng.choice(FAULTS), rng.randint(1, 3))))
+            continue
+        if r < 0.17:
+            pat = rng.choice(["/api/v3/*", "/fapi/v1/*", "/dapi/v1/*"])
+            sc.calls.append(Call("fault", fault=(pat, rng.choice(REST_FAULTS), rng.randint(1, 3))))
             continue
         if r < 0.20:
             sc.calls.append(Call("clear"))
             continue
+        kind = "kill" if rng.random() < 0.05 else "get"
         i = rng.randrange(len(SERIES))
         _, _, _, intervals, max_days = SERIES[i]
         anchor = (
@@ -114,7 +138,7 @@ def generate(seed: int, n_calls: int) -> Scenario:
         start = min(start, now - 3_600_000)
         sc.calls.append(
             Call(
-                "get",
+                kind,
                 series=i,
                 interval=rng.choice(intervals),
                 start_ms=start,
@@ -238,6 +262,9 @@ class Runner:
         if call.kind == "clear":
             sim.clear_faults()
             return
+        if call.kind == "kill":
+            self.kill(sim, call)
+            return
         self.calls += 1
         market, dataset, symbol, _, _ = SERIES[call.series]
         kw = {"market": market, "source": call.source, "on_gap": call.on_gap}
@@ -249,6 +276,35 @@ class Runner:
                 self.expected_error(sim, call, e)
                 return
         self.check_answer(sim, call, t)
+
+    def kill(self, sim: Simulator, call: Call) -> None:
+        """Start the call in another process and kill -9 it part way."""
+        import subprocess
+        import sys
+        import time
+
+        market, dataset, symbol, _, _ = SERIES[call.series]
+        args = [
+            str(self.cache),
+            sim.vision_url,
+            sim.url,
+            sim.listing_url,
+            str(sim.now_ms * 1000),
+            market,
+            dataset,
+            symbol,
+            call.interval or "",
+            str(call.start_ms),
+            str(call.end_ms),
+        ]
+        p = subprocess.Popen(
+            [sys.executable, "-c", KILL_SCRIPT, *args],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        time.sleep(random.Random(call.start_ms).uniform(0.3, 1.2))
+        p.kill()
+        p.wait()
 
     def get(self, c: ckv.Client, dataset: str, symbol: str, call: Call, kw: dict) -> pa.Table:
         a, b = call.start_ms, call.end_ms
