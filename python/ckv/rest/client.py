@@ -187,7 +187,7 @@ class Transport:
         except RateLimitError:
             raise
         except CkvError as e:
-            log.warning("%s: no rate limits from exchangeInfo (%s); using defaults", b.root, e)
+            log.info("%s: no rate limits from exchangeInfo (%s); using defaults", b.root, e)
             b.set_limits(None)
             return
         if not limits:
