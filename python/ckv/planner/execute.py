@@ -380,7 +380,8 @@ class Executor:
         self, key: str, w: Work, table: pa.Table | None, meta: PartitionMeta
     ) -> tuple[pa.Table, PartitionMeta]:
         r = self.r
-        merged = merge(r.family, r.key, [table, *w.days.values(), *w.extra])
+        days = [w.days[d] for d in sorted(w.days)]  # archives complete in any order
+        merged = merge(r.family, r.key, [table, *days, *w.extra])
         for d, info in w.info.items():
             if d < self.today or day_end(d) <= self.now:
                 meta.days[d.isoformat()] = info

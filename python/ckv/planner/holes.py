@@ -28,14 +28,16 @@ FILLABLE = ("missing", "id_gap")
 
 
 def int_values(col: pa.ChunkedArray | pa.Array) -> list[int] | memoryview:
-    """The int64 (or timestamp) values of a single-chunk column without copying, or a list."""
-    arr = col.chunk(0) if isinstance(col, pa.ChunkedArray) and col.num_chunks == 1 else col
-    if isinstance(arr, pa.Array) and arr.null_count == 0 and arr.type.bit_width == 64:
+    """The int64 (or timestamp) values of a column as a sequence: a zero-copy view of one
+    chunk (several chunks are combined first, a copy of 8 bytes a row)."""
+    arr = col
+    if isinstance(col, pa.ChunkedArray):
+        arr = col.chunk(0) if col.num_chunks == 1 else col.combine_chunks()
+    if arr.null_count == 0 and arr.type.bit_width == 64 and len(arr):
         buf = arr.buffers()[1]
         if buf is not None:
-            view = memoryview(buf).cast("q")
-            return view[arr.offset : arr.offset + len(arr)]
-    return col.cast(pa.int64()).to_pylist() if pa.types.is_timestamp(col.type) else col.to_pylist()
+            return memoryview(buf).cast("q")[arr.offset : arr.offset + len(arr)]
+    return arr.cast(pa.int64()).to_pylist() if pa.types.is_timestamp(arr.type) else arr.to_pylist()
 
 
 def covered_segments(meta: PartitionMeta, days: list[dt.date]) -> list[list[int]]:
