@@ -10,10 +10,10 @@ from __future__ import annotations
 import warnings
 
 from . import _core
-from .arrow import schema
+from ._util.arrow import find_gaps, schema
+from ._util.config import configure_logging
 from .cache import read_cache, read_cache_metadata, write_cache
 from .client import Client, default_client
-from .config import configure_logging
 from .exceptions import (
     ArchiveError,
     CacheError,
@@ -26,11 +26,9 @@ from .exceptions import (
     RateLimitError,
     SymbolNotFoundError,
 )
-from .gaps import find_gaps
-from .parse import parse_bytes, parse_file
 from .resample import resample
 from .symbols import list_symbols, synchronal
-from .vision import ArchiveResult, archive_url, fetch_archives
+from .vision import ArchiveResult, archive_url, fetch_archives, parse_bytes, parse_file
 
 __version__: str = _core.__version__
 configure_logging()

@@ -14,15 +14,16 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from . import _core, config
+from . import _core
+from ._util import config
+from ._util.progress import ProgressLine
+from ._util.times import TimeLike, to_us
+from .cache import Store
 from .exceptions import NetworkError
 from .planner import Listing, Request, Stats
 from .planner import run as run_plan
 from .planner.timeline import STEP_S
-from .progress import ProgressLine
 from .rest import RestClient
-from .store import Store
-from .timeutil import TimeLike, to_us
 from .vision import ArchiveResult, fetch_archives, iter_archives
 
 __all__ = ["Client", "default_client"]
@@ -304,7 +305,7 @@ class Client:
 
     @staticmethod
     def find_gaps(table: pa.Table, interval: str | None = None) -> pa.Table:
-        from .gaps import find_gaps
+        from ._util.arrow import find_gaps
 
         return find_gaps(table, interval)
 

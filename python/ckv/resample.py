@@ -57,7 +57,7 @@ from typing import Any
 import polars as pl
 import pyarrow as pa
 
-from .arrow import schema
+from ._util.arrow import schema
 
 __all__ = ["resample"]
 

@@ -18,10 +18,10 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .._util.arrow import find_gaps
 from ..client import Client
-from ..gaps import find_gaps
 from ..sim import Simulator
-from ..vision import archive_url
+from ..vision.urls import archive_url
 from .errors import CheckFailed
 from .measure import Measure, Recorder
 from .plans import MB, SYMBOL

@@ -18,8 +18,8 @@ from bisect import bisect_left
 import pyarrow as pa
 
 from .. import _core
-from ..arrow import to_table
-from ..timeutil import day_start
+from .._util.arrow import to_table
+from .._util.times import day_start
 from .meta import EXCHANGE, Hole, PartitionMeta, covered, merge_spans, subtract
 from .request import Request
 from .timeline import candle_open, day_end, first_open_at_or_after, next_open

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from ..timeutil import DAY_US, day_of, day_start
+from .._util.times import DAY_US, day_of, day_start
 
 US = 1_000_000
 STEP_S = {

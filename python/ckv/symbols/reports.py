@@ -9,7 +9,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from .symbol_names import normal_base
+from .names import normal_base
 
 SYNCHRONAL_SCHEMA = pa.schema(
     [

@@ -1,7 +1,6 @@
 """``ckv bench``: the command line of ``ckv.bench``.
 
-Wire it into ``ckv.cli.build_parser`` with ``add_bench_parser(sub)``; ``python -m ckv.bench_cli``
-runs it on its own. Exit codes: 0 every correctness check passed, 1 a check failed (its figure
+Exit codes: 0 every correctness check passed, 1 a check failed (its figure
 is not reported), 2 refused (a debug build without ``--allow-debug``) or bad arguments.
 """
 
@@ -10,9 +9,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Sequence
 
-__all__ = ["add_bench_parser", "main", "run"]
+__all__ = ["add_parser", "run"]
 
 DESCRIPTION = (
     "Throughput of ckv against the local simulator, end to end and per stage, side by side "
@@ -22,9 +20,9 @@ DESCRIPTION = (
 )
 
 
-def add_bench_parser(subparsers) -> argparse.ArgumentParser:
+def add_parser(subparsers) -> argparse.ArgumentParser:
     """Add ``bench`` to an ``argparse`` sub-command set; its ``func`` returns an exit code."""
-    from .bench import WORKLOADS
+    from ..bench.plans import WORKLOADS
 
     p = subparsers.add_parser(
         "bench", help="benchmark ckv against common baselines", description=DESCRIPTION
@@ -56,7 +54,7 @@ def add_bench_parser(subparsers) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    from .bench import BenchRefused, format_report, run_bench, write_png
+    from ..bench import BenchRefused, format_report, run_bench, write_png
 
     if args.repeat < 1:
         print("ckv bench: error: --repeat must be at least 1", file=sys.stderr)
@@ -89,15 +87,3 @@ def run(args: argparse.Namespace) -> int:
         w, h = write_png(report, args.plot)
         print(f"ckv bench: chart written to {args.plot} ({w}×{h})", file=sys.stderr)
     return 0 if report["checks_passed"] else 1
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="ckv")
-    sub = parser.add_subparsers(dest="command", required=True)
-    add_bench_parser(sub)
-    args = parser.parse_args(["bench", *(sys.argv[1:] if argv is None else argv)])
-    return int(args.func(args))
-
-
-if __name__ == "__main__":
-    sys.exit(main())
