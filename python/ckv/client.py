@@ -18,26 +18,25 @@ from . import _core
 from ._util import config
 from ._util.progress import ProgressLine
 from ._util.times import TimeLike, to_us
+from ._util.vocab import (
+    INTERVALS,
+    MARKETS,
+    ON_BAD_ARCHIVE,
+    ON_GAP,
+    PRICE_DATASET,
+    PRICES,
+    SOURCES,
+    canonical_interval,
+)
 from .cache import Store
 from .exceptions import NetworkError
 from .planner import Listing, Request, Stats
 from .planner import run as run_plan
-from .planner.timeline import STEP_S
 from .rest import RestClient
 from .vision import ArchiveResult, fetch_archives, iter_archives
 
 __all__ = ["Client", "default_client"]
 
-INTERVALS = (*STEP_S, "1mo")
-PRICE_DATASET = {
-    "trade": "klines",
-    "mark": "markPriceKlines",
-    "index": "indexPriceKlines",
-    "premium": "premiumIndexKlines",
-}
-MARKETS = ("spot", "um", "cm")
-SOURCES = ("auto", "cache", "vision", "rest")
-ON_GAP = ("warn", "raise", "ignore")
 SYMBOL = re.compile(r"^[A-Z0-9_]{2,30}$")
 
 
@@ -181,7 +180,7 @@ class Client:
         _choice("market", market, MARKETS)
         _choice("source", source, SOURCES)
         _choice("on_gap", on_gap, ON_GAP)
-        _choice("on_bad_archive", on_bad_archive, ("rest", "raise"))
+        _choice("on_bad_archive", on_bad_archive, ON_BAD_ARCHIVE)
         if not isinstance(symbol, str) or not SYMBOL.match(symbol):
             raise ValueError(f"symbol must look like BTCUSDT or BTCUSD_PERP, got {symbol!r}")
         start_us, end_us = to_us(start, "start"), to_us(end, "end")
@@ -222,13 +221,12 @@ class Client:
         Only closed candles are returned. On COIN-M, ``volume`` is contracts and
         ``quote_volume`` base-asset volume, as Binance publishes them.
         """
-        if interval == "1M":
-            interval = "1mo"
+        interval = canonical_interval(interval)
         if interval not in INTERVALS:
             raise ValueError(
                 f"invalid interval {interval!r}; valid intervals are {', '.join(INTERVALS)}"
             )
-        _choice("price", price, tuple(PRICE_DATASET))
+        _choice("price", price, PRICES)
         if interval == "1s" and market != "spot":
             raise ValueError("1s klines exist on spot only")
         if price != "trade" and market == "spot":

@@ -58,6 +58,8 @@ import polars as pl
 import pyarrow as pa
 
 from ._util.arrow import schema
+from ._util.times import timedelta_us
+from ._util.vocab import INTERVAL_ALIASES, INTERVALS, canonical_interval
 
 __all__ = ["resample"]
 
@@ -78,7 +80,9 @@ _OFFSET_PART = re.compile(r"([0-9]+)(h|m|s)")
 _OFFSET_CLOCK = re.compile(r"^([+-]?)([0-9]{1,2}):([0-9]{2})$")
 
 _VALID_EVERY = (
-    "a Binance interval (1s 1m 3m 5m 15m 30m 1h 2h 4h 6h 8h 12h 1d 3d 1w 1mo; '1M' = '1mo'), "
+    f"a Binance interval ({' '.join(INTERVALS)}; "
+    + "; ".join(f"'{a}' = '{c}'" for a, c in INTERVAL_ALIASES.items())
+    + "), "
     "any '<n>s', '<n>m', '<n>h', '<n>d', '<n>w' or '<n>mo' with a whole n >= 1 "
     "(e.g. '173m', '2850m'), or a positive datetime.timedelta of whole microseconds"
 )
@@ -108,7 +112,7 @@ def _parse_every(every: Any) -> _Grid:
         if length is None or length <= 0:
             raise ValueError(f"invalid interval {every!r}: expected {_VALID_EVERY}")
     else:
-        text = "1mo" if every == "1M" else every
+        text = canonical_interval(every)
         m = _EVERY.match(text) if isinstance(text, str) else None
         if m is None:
             raise ValueError(f"invalid interval {every!r}: expected {_VALID_EVERY}")
@@ -125,7 +129,7 @@ def _parse_every(every: Any) -> _Grid:
 
 def _timedelta_us(td: dt.timedelta) -> int | None:
     """Whole microseconds of ``td``, or None if it has a fraction of one."""
-    us = (td.days * 86_400 + td.seconds) * _SECOND + td.microseconds
+    us = timedelta_us(td)
     return us if dt.timedelta(microseconds=us) == td else None
 
 

@@ -19,6 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .._util.arrow import find_gaps
+from .._util.vocab import MARKETS
 from ..client import Client
 from ..sim import Simulator
 from ..vision.urls import archive_url
@@ -77,7 +78,7 @@ def rss_child(argv: list[str]) -> None:
     client = Client(
         cache_dir=cache_dir,
         vision_url=url,
-        rest_urls=dict.fromkeys(("spot", "um", "cm"), url),
+        rest_urls=dict.fromkeys(MARKETS, url),
         clock=lambda: int(now_us),
     )
     before = _proc_kb("self", "VmHWM")

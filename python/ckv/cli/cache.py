@@ -8,6 +8,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+from .._util.vocab import DATASET_PRICE, GETTERS, family_of
 from . import options
 
 __all__ = ["add_parser", "run"]
@@ -128,7 +129,7 @@ def _verify(root: Path, groups: dict[tuple[str, ...], list[Path]], *, fix: bool)
     count = 0
     for key, files in groups.items():
         dataset = key[1] if len(key) > 1 else ""
-        family = "klines" if dataset.endswith("lines") else dataset
+        family = family_of(dataset)
         for f in files:
             count += 1
             try:
@@ -185,19 +186,12 @@ def _refetch(root: Path, f: Path) -> None:
     f.unlink()
     c = Client(cache_dir=root)
     kw = {"market": market, "on_gap": "ignore"}
+    family = family_of(dataset)
+    getter = getattr(c, GETTERS[family])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        if dataset.endswith("lines"):
-            price = {
-                "markPriceKlines": "mark",
-                "indexPriceKlines": "index",
-                "premiumIndexKlines": "premium",
-            }.get(dataset, "trade")
-            c.get_klines(symbol, interval or "1m", start, end, price=price, **kw)
+        if family == "klines":
+            price = DATASET_PRICE[dataset]
+            getter(symbol, interval or "1m", start, end, price=price, **kw)
         else:
-            getter = {
-                "aggTrades": c.get_agg_trades,
-                "trades": c.get_trades,
-                "fundingRate": c.get_funding_rate,
-            }[dataset]
             getter(symbol, start, end, **kw)

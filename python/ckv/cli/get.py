@@ -8,22 +8,17 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from .._util.vocab import CLI_DATASETS, GETTERS, TIME_COLUMN
 from . import options
 
-__all__ = ["add_parser", "read_symbols", "run", "write_table"]
+__all__ = ["add_parser", "read_symbols", "run", "time_range", "write_table"]
 
 OUTPUT_SUFFIXES = (".parquet", ".arrow", ".ipc", ".feather", ".csv")
-DATASETS = {
-    "klines": "klines",
-    "aggtrades": "agg_trades",
-    "trades": "trades",
-    "funding": "funding_rate",
-}
 
 
 def add_parser(sub: Any) -> argparse.ArgumentParser:
     p = sub.add_parser("get", help="fetch history (cache → Vision → REST) and save it")
-    p.add_argument("dataset", choices=list(DATASETS))
+    p.add_argument("dataset", choices=list(CLI_DATASETS))
     p.add_argument("symbol", nargs="?", help="e.g. BTCUSDT, BTCUSD_PERP")
     p.add_argument("-i", "--interval", default="1m", help="kline interval (default 1m)")
     p.add_argument("--start", required=True, help="ISO date/time (UTC), inclusive")
@@ -84,6 +79,12 @@ def write_table(table, out: Path) -> None:
         raise ValueError(f"output {out} must end in .parquet, .arrow or .csv")
 
 
+def time_range(table, family: str) -> str:
+    """``[first .. last]`` of the family's time column (``open_time`` or ``time``)."""
+    t = table.column(TIME_COLUMN[family])
+    return f"[{t[0]} .. {t[-1]}]"
+
+
 def run(args: argparse.Namespace) -> int:
     symbols = read_symbols(args.symbols_file) if args.symbols_file else []
     if args.symbol:
@@ -97,20 +98,20 @@ def run(args: argparse.Namespace) -> int:
     if args.output and Path(args.output).suffix.lower() not in OUTPUT_SUFFIXES:
         raise ValueError(f"output {args.output} must end in .parquet, .arrow or .csv")
     client = options.make_client(args)
-    method = getattr(client, f"get_{DATASETS[args.dataset]}")
+    family = CLI_DATASETS[args.dataset]
+    method = getattr(client, GETTERS[family])
     opts = dict(
         market=args.market, source=args.source, on_gap=args.on_gap, progress=sys.stderr.isatty()
     )
     for symbol in symbols:
-        if args.dataset == "klines":
+        if family == "klines":
             table = method(symbol, args.interval, args.start, args.end, **opts)
         else:
             table = method(symbol, args.start, args.end, **opts)
         stats = client.last_stats
         line = f"{symbol}: {table.num_rows:,} rows"
         if table.num_rows:
-            t = table.column(0 if args.dataset in ("klines", "funding") else 5)
-            line += f" [{t[0]} .. {t[-1]}]"
+            line += f" {time_range(table, family)}"
         if stats:
             line += f" from {'+'.join(sorted(stats.sources)) or 'nothing'}"
             if stats.exchange_gaps:

@@ -8,6 +8,8 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from .._util.vocab import MARKETS, ON_GAP, SOURCES
+
 __all__ = [
     "add_cache_dir",
     "add_getter_options",
@@ -16,8 +18,6 @@ __all__ = [
     "cache_root",
     "make_client",
 ]
-
-MARKETS = ("spot", "um", "cm")
 
 
 def add_cache_dir(p: argparse.ArgumentParser) -> None:
@@ -37,8 +37,8 @@ def add_listing_url(p: argparse.ArgumentParser) -> None:
 def add_getter_options(p: argparse.ArgumentParser) -> None:
     """The options of every ``get_*``: market, source and gap policy."""
     p.add_argument("--market", default="spot", choices=list(MARKETS))
-    p.add_argument("--source", default="auto", choices=["auto", "cache", "vision", "rest"])
-    p.add_argument("--on-gap", default="warn", choices=["warn", "raise", "ignore"])
+    p.add_argument("--source", default="auto", choices=list(SOURCES))
+    p.add_argument("--on-gap", default="warn", choices=list(ON_GAP))
 
 
 def cache_root(args: argparse.Namespace) -> Path:

@@ -26,14 +26,13 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .._util.vocab import MARKETS
 from . import options
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
 __all__ = ["add_parser", "run", "write_csv"]
-
-MARKETS = ("spot", "um", "cm")
 
 
 def _markets(text: str) -> list[str]:

@@ -19,7 +19,7 @@ import pyarrow as pa
 
 from .. import _core
 from .._util.arrow import to_table
-from .._util.times import day_start
+from .._util.times import EPOCH, day_start, timedelta_us
 from .meta import EXCHANGE, Hole, PartitionMeta, covered, merge_spans, subtract
 from .request import Request
 from .timeline import candle_open, day_end, first_open_at_or_after, next_open
@@ -131,5 +131,4 @@ def kline_open_floor(req: Request, t: int) -> int:
 def _us(value) -> int:
     if isinstance(value, int):
         return value
-    delta = value - dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+    return timedelta_us(value - EPOCH)

@@ -1,4 +1,5 @@
-"""Faults the simulator injects (``FAULT_KINDS``) and the faults file (``load_faults``)."""
+"""Faults the simulator injects (``FAULT_KINDS``, defined in ``ckv._util.vocab``) and the
+faults file (``load_faults``)."""
 
 from __future__ import annotations
 
@@ -7,12 +8,9 @@ import os
 from pathlib import Path
 from typing import Any
 
-__all__ = ["FAULT_KINDS", "load_faults"]
+from .._util.vocab import FAULT_KINDS
 
-FAULT_KINDS = tuple(
-    "403 404 500 503 slow drop truncate bad_checksum xml_error 429 418 json_truncate html_200"
-    " json_null json_object short_rows bad_number nan_number inf_number empty_200".split()
-)
+__all__ = ["FAULT_KINDS", "load_faults"]
 
 
 def _parse_fault_line(line: str) -> dict[str, Any]:

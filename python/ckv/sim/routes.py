@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from .. import _core
+from .._util.vocab import FUTURES_MARKETS, INTERVALS
 from ..vision.urls import archive_url
 
 __all__ = ["RouteServer", "routes_from_dir", "serve_real_dir", "serve_routes"]
@@ -21,11 +22,10 @@ RouteServer = _core.RouteServer
 _NAME = re.compile(
     r"^(?P<symbol>[A-Z0-9_]+)-(?P<kind>[A-Za-z0-9]+)-(?P<period>\d{4}-\d{2}(?:-\d{2})?)\.zip$"
 )
-_INTERVALS = set("1s 1m 3m 5m 15m 30m 1h 2h 4h 6h 8h 12h 1d 3d 1w 1mo".split())
 
 
 def _market_of(folder: str) -> str:
-    for market in ("um", "cm"):
+    for market in FUTURES_MARKETS:
         if folder.startswith(market + "_"):
             return market
     return "spot"
@@ -46,7 +46,7 @@ def routes_from_dir(
         if not m:
             continue
         kind = m["kind"]
-        interval = kind if kind in _INTERVALS else None
+        interval = kind if kind in INTERVALS else None
         dataset = "klines" if interval else kind
         market = _market_of(path.parent.name)
         url = archive_url("", market, dataset, m["symbol"], m["period"], interval)

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import _core
 from .._util.times import DAY_US, day_of, to_us
+from .._util.vocab import MARKETS
 from .faults import load_faults
 from .routes import routes_from_dir
 
@@ -130,7 +131,7 @@ class Simulator:
     @property
     def rest_urls(self) -> dict[str, str]:
         """REST base URLs by market (``CKV_REST_SPOT_URL``, ``..._UM_URL``, ``..._CM_URL``)."""
-        return {"spot": self.url, "um": self.url, "cm": self.url}
+        return dict.fromkeys(MARKETS, self.url)
 
     @property
     def now_ms(self) -> int:

@@ -34,11 +34,12 @@ from typing import Any
 
 import pyarrow as pa
 
+from .._util.vocab import MARKETS
 from .listing import Lister, ListingBar
 from .listing_cache import CACHE_FORMAT, cache_path, read_cache, write_cache
 from .names import split_symbol
 from .reports import synchronal_from
-from .scan import MARKET_ROOTS, scan_market
+from .scan import scan_market
 
 __all__ = ["DEFAULT_TTL", "DELISTED_GRACE_DAYS", "SYMBOLS_SCHEMA", "list_symbols", "synchronal"]
 
@@ -114,8 +115,8 @@ def list_symbols(
     when it is a terminal. Listing failures raise ``NetworkError`` (``RateLimitError`` for
     429/418) with a one-line message; 5xx and transport errors are retried first.
     """
-    if market not in MARKET_ROOTS:
-        raise ValueError(f"market must be one of spot, um, cm; got {market!r}")
+    if market not in MARKETS:
+        raise ValueError(f"market must be one of {', '.join(MARKETS)}; got {market!r}")
     ttl = DEFAULT_TTL if ttl is None else float(ttl)
     if ttl < 0:
         raise ValueError(f"ttl must be >= 0 seconds, got {ttl}")
@@ -171,5 +172,5 @@ def synchronal(
     (``1000SHIB`` ↔ ``SHIB``). Options as in ``list_symbols``.
     """
     opts = dict(client=client, refresh=refresh, ttl=ttl, progress=progress)
-    tables = [list_symbols(m, **opts) for m in ("spot", "um", "cm")]  # type: ignore[arg-type]
+    tables = [list_symbols(m, **opts) for m in MARKETS]  # type: ignore[arg-type]
     return synchronal_from(*tables)

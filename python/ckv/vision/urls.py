@@ -6,18 +6,19 @@ from __future__ import annotations
 
 import datetime as dt
 
-__all__ = ["archive_url", "market_path"]
+from .._util.vocab import KLINE_DATASETS, MARKETS, VISION_MARKET
 
-MARKETS = {"spot": "spot", "um": "futures/um", "cm": "futures/cm"}
-KLINE_DATASETS = ("klines", "markPriceKlines", "indexPriceKlines", "premiumIndexKlines")
+__all__ = ["archive_url", "market_path"]
 
 
 def market_path(market: str) -> str:
     """``spot`` → ``spot``, ``um`` → ``futures/um``, ``cm`` → ``futures/cm``."""
     try:
-        return MARKETS[market]
+        return VISION_MARKET[market]
     except KeyError:
-        raise ValueError(f"unknown market {market!r}; expected one of spot, um, cm") from None
+        raise ValueError(
+            f"unknown market {market!r}; expected one of {', '.join(MARKETS)}"
+        ) from None
 
 
 def archive_url(
