@@ -35,7 +35,14 @@ from .planner import run as run_plan
 from .rest import RestClient
 from .vision import ArchiveResult, fetch_archives, iter_archives
 
-__all__ = ["Client", "default_client"]
+__all__ = [
+    "Client",
+    "default_client",
+    "get_agg_trades",
+    "get_funding_rate",
+    "get_klines",
+    "get_trades",
+]
 
 SYMBOL = re.compile(r"^[A-Z0-9_]{2,30}$")
 
@@ -319,3 +326,23 @@ def default_client() -> Client:
         if _default is None:
             _default = Client()
         return _default
+
+
+def get_klines(symbol, interval, start, end, **options):
+    """Klines of ``symbol`` at ``interval`` for ``[start, end)``; see ``Client.get_klines``."""
+    return default_client().get_klines(symbol, interval, start, end, **options)
+
+
+def get_agg_trades(symbol, start, end, **options):
+    """Aggregate trades for ``[start, end)``; see ``Client.get_agg_trades``."""
+    return default_client().get_agg_trades(symbol, start, end, **options)
+
+
+def get_trades(symbol, start, end, **options):
+    """Trades for ``[start, end)``; see ``Client.get_trades``."""
+    return default_client().get_trades(symbol, start, end, **options)
+
+
+def get_funding_rate(symbol, start, end, **options):
+    """Funding rates for ``[start, end)``; see ``Client.get_funding_rate``."""
+    return default_client().get_funding_rate(symbol, start, end, **options)

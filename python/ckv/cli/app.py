@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 
+from .._util.config import log_to_stderr
 from . import bench, cache, demo, get, sim, symbols
 from .errors import run_command
 
@@ -28,4 +29,5 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``ckv`` with ``argv`` (default: ``sys.argv[1:]``); returns the exit status."""
     args = build_parser().parse_args(argv)
+    log_to_stderr()
     return run_command(args.func, args, debug=args.debug)

@@ -9,7 +9,7 @@ import sys
 import threading
 from typing import Any
 
-from ..sim.faults import FAULT_KINDS
+from .._util.vocab import FAULT_KINDS
 
 __all__ = ["add_parser", "run_serve"]
 
