@@ -26,6 +26,12 @@ from ._util.vocab import (
     PRICE_DATASET,
     PRICES,
     SOURCES,
+    Interval,
+    Market,
+    OnBadArchive,
+    OnGap,
+    Price,
+    Source,
     canonical_interval,
 )
 from .cache import Store
@@ -211,16 +217,16 @@ class Client:
     def get_klines(
         self,
         symbol: str,
-        interval: str,
+        interval: Interval,
         start: TimeLike,
         end: TimeLike,
         *,
-        market: str = "spot",
-        price: str = "trade",
-        source: str = "auto",
-        on_gap: str = "warn",
+        market: Market = "spot",
+        price: Price = "trade",
+        source: Source = "auto",
+        on_gap: OnGap = "warn",
         progress: bool = False,
-        on_bad_archive: str = "rest",
+        on_bad_archive: OnBadArchive = "rest",
     ) -> pa.Table:
         """Klines of ``symbol`` at ``interval`` with ``open_time`` in ``[start, end)``.
 
@@ -258,11 +264,11 @@ class Client:
         start: TimeLike,
         end: TimeLike,
         *,
-        market: str = "spot",
-        source: str = "auto",
-        on_gap: str = "warn",
+        market: Market = "spot",
+        source: Source = "auto",
+        on_gap: OnGap = "warn",
         progress: bool = False,
-        on_bad_archive: str = "rest",
+        on_bad_archive: OnBadArchive = "rest",
     ) -> pa.Table:
         """Aggregate trades with ``time`` in ``[start, end)``."""
         req = self._request(
@@ -276,11 +282,11 @@ class Client:
         start: TimeLike,
         end: TimeLike,
         *,
-        market: str = "spot",
-        source: str = "auto",
-        on_gap: str = "warn",
+        market: Market = "spot",
+        source: Source = "auto",
+        on_gap: OnGap = "warn",
         progress: bool = False,
-        on_bad_archive: str = "rest",
+        on_bad_archive: OnBadArchive = "rest",
     ) -> pa.Table:
         """Individual trades with ``time`` in ``[start, end)``."""
         req = self._request(
@@ -294,11 +300,11 @@ class Client:
         start: TimeLike,
         end: TimeLike,
         *,
-        market: str = "um",
-        source: str = "auto",
-        on_gap: str = "warn",
+        market: Market = "um",
+        source: Source = "auto",
+        on_gap: OnGap = "warn",
         progress: bool = False,
-        on_bad_archive: str = "rest",
+        on_bad_archive: OnBadArchive = "rest",
     ) -> pa.Table:
         """Funding rates (um / cm) with ``time`` in ``[start, end)``."""
         if market == "spot":
@@ -328,21 +334,108 @@ def default_client() -> Client:
         return _default
 
 
-def get_klines(symbol, interval, start, end, **options):
-    """Klines of ``symbol`` at ``interval`` for ``[start, end)``; see ``Client.get_klines``."""
-    return default_client().get_klines(symbol, interval, start, end, **options)
+# -- the module-level getters (``ckv.get_*``): the default client's methods, same signatures --
 
 
-def get_agg_trades(symbol, start, end, **options):
-    """Aggregate trades for ``[start, end)``; see ``Client.get_agg_trades``."""
-    return default_client().get_agg_trades(symbol, start, end, **options)
+def get_klines(
+    symbol: str,
+    interval: Interval,
+    start: TimeLike,
+    end: TimeLike,
+    *,
+    market: Market = "spot",
+    price: Price = "trade",
+    source: Source = "auto",
+    on_gap: OnGap = "warn",
+    progress: bool = False,
+    on_bad_archive: OnBadArchive = "rest",
+) -> pa.Table:
+    """Klines of ``symbol`` at ``interval`` with ``open_time`` in ``[start, end)``, from the
+    default client (``CKV_*`` settings); see ``Client.get_klines``."""
+    return default_client().get_klines(
+        symbol,
+        interval,
+        start,
+        end,
+        market=market,
+        price=price,
+        source=source,
+        on_gap=on_gap,
+        progress=progress,
+        on_bad_archive=on_bad_archive,
+    )
 
 
-def get_trades(symbol, start, end, **options):
-    """Trades for ``[start, end)``; see ``Client.get_trades``."""
-    return default_client().get_trades(symbol, start, end, **options)
+def get_agg_trades(
+    symbol: str,
+    start: TimeLike,
+    end: TimeLike,
+    *,
+    market: Market = "spot",
+    source: Source = "auto",
+    on_gap: OnGap = "warn",
+    progress: bool = False,
+    on_bad_archive: OnBadArchive = "rest",
+) -> pa.Table:
+    """Aggregate trades with ``time`` in ``[start, end)``, from the default client; see
+    ``Client.get_agg_trades``."""
+    return default_client().get_agg_trades(
+        symbol,
+        start,
+        end,
+        market=market,
+        source=source,
+        on_gap=on_gap,
+        progress=progress,
+        on_bad_archive=on_bad_archive,
+    )
 
 
-def get_funding_rate(symbol, start, end, **options):
-    """Funding rates for ``[start, end)``; see ``Client.get_funding_rate``."""
-    return default_client().get_funding_rate(symbol, start, end, **options)
+def get_trades(
+    symbol: str,
+    start: TimeLike,
+    end: TimeLike,
+    *,
+    market: Market = "spot",
+    source: Source = "auto",
+    on_gap: OnGap = "warn",
+    progress: bool = False,
+    on_bad_archive: OnBadArchive = "rest",
+) -> pa.Table:
+    """Individual trades with ``time`` in ``[start, end)``, from the default client; see
+    ``Client.get_trades``."""
+    return default_client().get_trades(
+        symbol,
+        start,
+        end,
+        market=market,
+        source=source,
+        on_gap=on_gap,
+        progress=progress,
+        on_bad_archive=on_bad_archive,
+    )
+
+
+def get_funding_rate(
+    symbol: str,
+    start: TimeLike,
+    end: TimeLike,
+    *,
+    market: Market = "um",
+    source: Source = "auto",
+    on_gap: OnGap = "warn",
+    progress: bool = False,
+    on_bad_archive: OnBadArchive = "rest",
+) -> pa.Table:
+    """Funding rates (um / cm) with ``time`` in ``[start, end)``, from the default client; see
+    ``Client.get_funding_rate``."""
+    return default_client().get_funding_rate(
+        symbol,
+        start,
+        end,
+        market=market,
+        source=source,
+        on_gap=on_gap,
+        progress=progress,
+        on_bad_archive=on_bad_archive,
+    )
