@@ -20,6 +20,22 @@ DESCRIPTION = (
 )
 
 
+def _repeat(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1 (got {text!r})")
+    return n
+
+
+def _png(text: str) -> str:
+    if not text.lower().endswith(".png"):
+        raise argparse.ArgumentTypeError(f"needs a .png file name (got {text!r})")
+    return text
+
+
 def add_parser(subparsers) -> argparse.ArgumentParser:
     """Add ``bench`` to an ``argparse`` sub-command set; its ``func`` returns an exit code."""
     from ..bench.plans import WORKLOADS
@@ -35,10 +51,12 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         "the peak-RSS month (minutes). Default: small",
     )
     p.add_argument(
-        "--repeat", type=int, default=3, metavar="N", help="timed runs per figure (median)"
+        "--repeat", type=_repeat, default=3, metavar="N", help="timed runs per figure (median)"
     )
     p.add_argument("--json", action="store_true", help="print the report as JSON")
-    p.add_argument("--plot", metavar="FILE.png", help="also draw a bar chart to FILE.png")
+    p.add_argument(
+        "--plot", type=_png, metavar="FILE.png", help="also draw a bar chart to FILE.png"
+    )
     p.add_argument(
         "--only",
         nargs="+",
@@ -56,12 +74,6 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> int:
     from ..bench import BenchRefused, format_report, run_bench, write_png
 
-    if args.repeat < 1:
-        print("ckv bench: error: --repeat must be at least 1", file=sys.stderr)
-        return 2
-    if args.plot and not args.plot.lower().endswith(".png"):
-        print("ckv bench: error: --plot needs a .png file name", file=sys.stderr)
-        return 2
     progress = None
     if sys.stderr.isatty():
 
