@@ -16,7 +16,8 @@ import pyarrow as pa
 import pytest
 
 import ckv
-from ckv import bench, bench_cli
+from ckv import bench
+from ckv.cli import main as ckv_main
 
 TOP_KEYS = {
     "schema",
@@ -89,7 +90,8 @@ def small_run(tmp_path_factory):
         [
             sys.executable,
             "-m",
-            "ckv.bench_cli",
+            "ckv.cli",
+            "bench",
             "--json",
             "--workload",
             "small",
@@ -204,7 +206,7 @@ def test_refuses_a_debug_build():
 
 def test_cli_refuses_a_debug_build(monkeypatch, capsys):
     monkeypatch.setattr(ckv._core, "DEBUG_BUILD", True)
-    assert bench_cli.main(["--workload", "small", "--json"]) == 2
+    assert ckv_main(["bench", "--workload", "small", "--json"]) == 2
     err = capsys.readouterr().err
     assert "refused" in err and "--allow-debug" in err
 
@@ -223,7 +225,7 @@ def test_bad_arguments():
     with pytest.raises(ValueError, match="unknown workload"):
         bench.run_bench("small", 1, ["nope"])
     with pytest.raises(SystemExit) as e:
-        bench_cli.main(["--only", "nope"])
+        ckv_main(["bench", "--only", "nope"])
     assert e.value.code == 2
 
 

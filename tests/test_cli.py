@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import polars as pl
+import pyarrow.parquet as pq
 import pytest
 
 from ckv.sim import Simulator
@@ -54,6 +55,29 @@ def test_get_agg_trades_and_funding(tmp_path, sim):
             "2024-02-01", *urls(sim, tmp_path / "c"))  # fmt: skip
     assert r.returncode == 0, r.stderr
     assert "BTCUSDT: 93 rows" in r.stdout
+
+
+@pytest.mark.parametrize(
+    ("dataset", "symbol", "market", "column"),
+    [
+        ("trades", "BTCUSDT", "spot", "time"),
+        ("aggtrades", "BTCUSDT", "spot", "time"),
+        ("funding", "BTCUSDT", "um", "time"),
+        ("klines", "BTCUSDT", "spot", "open_time"),
+    ],
+)
+def test_get_prints_the_time_range_of_the_rows(tmp_path, sim, dataset, symbol, market, column):
+    """The printed ``[first .. last]`` are the first and last times of the rows written (for
+    trades it once printed ``[False .. False]``, a column picked by position)."""
+    out = tmp_path / "out.parquet"
+    end = "2024-03-01T02:00" if dataset != "funding" else "2024-03-03"
+    r = ckv("get", dataset, symbol, "--market", market, "--start", "2024-03-01", "--end", end,
+            "-o", str(out), *urls(sim, tmp_path / "c"))  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    times = pq.read_table(out).column(column)
+    assert len(times) > 2
+    assert f"{symbol}: {len(times):,} rows [{times[0]} .. {times[-1]}]" in r.stdout
+    assert str(times[0]).startswith("2024-03-01 00:0")
 
 
 def test_symbols_file_writes_one_file_per_symbol(tmp_path, sim):

@@ -40,18 +40,40 @@ def test_environment_variables_configure_the_client(tmp_path):
     assert got["level"] == 10
 
 
-def test_defaults_point_at_binance_and_warning_level():
+def test_defaults_point_at_binance_and_leave_logging_alone():
+    """Without CKV_LOG_LEVEL the library sets no level and adds no handler: the application's
+    logging configuration decides (here basicConfig(INFO) after import, which ckv follows)."""
     got = run(
         """
         import json, logging, ckv
         c = ckv.Client()
-        print(json.dumps({"vision": c.vision_url, "rest": c.rest_urls,
-                          "level": logging.getLogger("ckv").level}))
+        log = logging.getLogger("ckv")
+        before = {"level": log.level, "handlers": len(log.handlers)}
+        logging.basicConfig(level=logging.INFO)
+        print(json.dumps({"vision": c.vision_url, "rest": c.rest_urls, **before,
+                          "effective": log.getEffectiveLevel()}))
         """
     )
     assert got["vision"] == "https://data.binance.vision"
     assert got["rest"]["um"] == "https://fapi.binance.com"
-    assert got["level"] == 30
+    assert got["level"] == 0 and got["handlers"] == 0  # logging.NOTSET, nothing added
+    assert got["effective"] == 20
+
+
+def test_an_invalid_log_level_is_warned_about_and_ignored():
+    got = run(
+        """
+        import json, logging, warnings
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            import ckv
+        print(json.dumps({"level": logging.getLogger("ckv").level,
+                          "warnings": [str(w.message) for w in caught]}))
+        """,
+        CKV_LOG_LEVEL="loud",
+    )
+    assert got["level"] == 0
+    assert any("CKV_LOG_LEVEL='loud' is not a logging level" in w for w in got["warnings"])
 
 
 def test_fcp_logs_through_logging(tmp_path):

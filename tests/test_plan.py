@@ -7,12 +7,12 @@ import datetime as dt
 
 import pytest
 
+from ckv._util.times import to_us
 from ckv.planner import Listing, PartitionMeta, Request, plan
 from ckv.planner.holes import partition_holes
 from ckv.planner.meta import EXCHANGE, Hole, subtract
 from ckv.planner.plan import after_vision
 from ckv.planner.timeline import candle_open, count_opens, horizon
-from ckv.timeutil import to_us
 
 D = dt.date
 
@@ -104,7 +104,7 @@ def test_counts_and_spans():
 def test_partition_holes_include_day_edges_and_keep_exchange_labels():
     import pyarrow as pa
 
-    from ckv.arrow import schema
+    from ckv._util.arrow import schema
 
     s = schema("klines")
     day = to_us("2024-01-02")

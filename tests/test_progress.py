@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import threading
 
-from ckv.progress import ProgressLine
+from ckv._util.progress import ProgressLine
 
 
 class Tty(io.StringIO):

@@ -14,8 +14,9 @@ import urllib.parse
 import pytest
 
 import ckv
+from ckv.cli.sim import add_parser as add_sim_parser
+from ckv.cli.sim import run_serve
 from ckv.sim import Simulator, load_faults
-from ckv.sim_cli import add_sim_parser, run_serve
 
 NOW = "2024-06-10T12:00:00"
 DAY = "/data/spot/daily/aggTrades/BTCUSDT/BTCUSDT-aggTrades-2024-06-01.zip"

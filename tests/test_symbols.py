@@ -28,19 +28,25 @@ import polars as pl
 import pyarrow as pa
 import pytest
 
+from ckv.cli import main as ckv_main
 from ckv.client import Client
 from ckv.exceptions import CkvError, NetworkError, RateLimitError
 from ckv.sim import Simulator
 from ckv.symbols import (
     SYMBOLS_SCHEMA,
-    _table,
     list_symbols,
     normal_base,
     split_symbol,
     synchronal,
     synchronal_from,
 )
-from ckv.symbols_cli import main as symbols_main
+from ckv.symbols.catalog import _table
+
+
+def symbols_main(argv: list[str]) -> int:
+    """``ckv symbols ARGV`` in this process; returns its exit status."""
+    return ckv_main(["symbols", *argv])
+
 
 NS = "{http://s3.amazonaws.com/doc/2006-03-01/}"
 ROOTS = {"spot": "data/spot", "um": "data/futures/um", "cm": "data/futures/cm"}
@@ -645,7 +651,8 @@ def test_shortlist_workflow_end_to_end(small, tmp_path):
     reports = tmp_path / "reports"
     r = run(
         "-m",
-        "ckv.symbols_cli",  # = `ckv symbols`
+        "ckv.cli",  # = `ckv symbols`
+        "symbols",
         "--markets",
         "spot,um,cm",
         "-o",

@@ -14,29 +14,42 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from . import _core, config
+from . import _core
+from ._util import config
+from ._util.progress import ProgressLine
+from ._util.times import TimeLike, to_us
+from ._util.vocab import (
+    INTERVALS,
+    MARKETS,
+    ON_BAD_ARCHIVE,
+    ON_GAP,
+    PRICE_DATASET,
+    PRICES,
+    SOURCES,
+    Interval,
+    Market,
+    OnBadArchive,
+    OnGap,
+    Price,
+    Source,
+    canonical_interval,
+)
+from .cache import Store
 from .exceptions import NetworkError
 from .planner import Listing, Request, Stats
 from .planner import run as run_plan
-from .planner.timeline import STEP_S
-from .progress import ProgressLine
 from .rest import RestClient
-from .store import Store
-from .timeutil import TimeLike, to_us
 from .vision import ArchiveResult, fetch_archives, iter_archives
 
-__all__ = ["Client", "default_client"]
+__all__ = [
+    "Client",
+    "default_client",
+    "get_agg_trades",
+    "get_funding_rate",
+    "get_klines",
+    "get_trades",
+]
 
-INTERVALS = (*STEP_S, "1mo")
-PRICE_DATASET = {
-    "trade": "klines",
-    "mark": "markPriceKlines",
-    "index": "indexPriceKlines",
-    "premium": "premiumIndexKlines",
-}
-MARKETS = ("spot", "um", "cm")
-SOURCES = ("auto", "cache", "vision", "rest")
-ON_GAP = ("warn", "raise", "ignore")
 SYMBOL = re.compile(r"^[A-Z0-9_]{2,30}$")
 
 
@@ -180,7 +193,7 @@ class Client:
         _choice("market", market, MARKETS)
         _choice("source", source, SOURCES)
         _choice("on_gap", on_gap, ON_GAP)
-        _choice("on_bad_archive", on_bad_archive, ("rest", "raise"))
+        _choice("on_bad_archive", on_bad_archive, ON_BAD_ARCHIVE)
         if not isinstance(symbol, str) or not SYMBOL.match(symbol):
             raise ValueError(f"symbol must look like BTCUSDT or BTCUSD_PERP, got {symbol!r}")
         start_us, end_us = to_us(start, "start"), to_us(end, "end")
@@ -204,16 +217,16 @@ class Client:
     def get_klines(
         self,
         symbol: str,
-        interval: str,
+        interval: Interval,
         start: TimeLike,
         end: TimeLike,
         *,
-        market: str = "spot",
-        price: str = "trade",
-        source: str = "auto",
-        on_gap: str = "warn",
+        market: Market = "spot",
+        price: Price = "trade",
+        source: Source = "auto",
+        on_gap: OnGap = "warn",
         progress: bool = False,
-        on_bad_archive: str = "rest",
+        on_bad_archive: OnBadArchive = "rest",
     ) -> pa.Table:
         """Klines of ``symbol`` at ``interval`` with ``open_time`` in ``[start, end)``.
 
@@ -221,13 +234,12 @@ class Client:
         Only closed candles are returned. On COIN-M, ``volume`` is contracts and
         ``quote_volume`` base-asset volume, as Binance publishes them.
         """
-        if interval == "1M":
-            interval = "1mo"
+        interval = canonical_interval(interval)
         if interval not in INTERVALS:
             raise ValueError(
                 f"invalid interval {interval!r}; valid intervals are {', '.join(INTERVALS)}"
             )
-        _choice("price", price, tuple(PRICE_DATASET))
+        _choice("price", price, PRICES)
         if interval == "1s" and market != "spot":
             raise ValueError("1s klines exist on spot only")
         if price != "trade" and market == "spot":
@@ -252,11 +264,11 @@ class Client:
         start: TimeLike,
         end: TimeLike,
         *,
-        market: str = "spot",
-        source: str = "auto",
-        on_gap: str = "warn",
+        market: Market = "spot",
+        source: Source = "auto",
+        on_gap: OnGap = "warn",
         progress: bool = False,
-        on_bad_archive: str = "rest",
+        on_bad_archive: OnBadArchive = "rest",
     ) -> pa.Table:
         """Aggregate trades with ``time`` in ``[start, end)``."""
         req = self._request(
@@ -270,11 +282,11 @@ class Client:
         start: TimeLike,
         end: TimeLike,
         *,
-        market: str = "spot",
-        source: str = "auto",
-        on_gap: str = "warn",
+        market: Market = "spot",
+        source: Source = "auto",
+        on_gap: OnGap = "warn",
         progress: bool = False,
-        on_bad_archive: str = "rest",
+        on_bad_archive: OnBadArchive = "rest",
     ) -> pa.Table:
         """Individual trades with ``time`` in ``[start, end)``."""
         req = self._request(
@@ -288,11 +300,11 @@ class Client:
         start: TimeLike,
         end: TimeLike,
         *,
-        market: str = "um",
-        source: str = "auto",
-        on_gap: str = "warn",
+        market: Market = "um",
+        source: Source = "auto",
+        on_gap: OnGap = "warn",
         progress: bool = False,
-        on_bad_archive: str = "rest",
+        on_bad_archive: OnBadArchive = "rest",
     ) -> pa.Table:
         """Funding rates (um / cm) with ``time`` in ``[start, end)``."""
         if market == "spot":
@@ -304,7 +316,7 @@ class Client:
 
     @staticmethod
     def find_gaps(table: pa.Table, interval: str | None = None) -> pa.Table:
-        from .gaps import find_gaps
+        from ._util.arrow import find_gaps
 
         return find_gaps(table, interval)
 
@@ -320,3 +332,110 @@ def default_client() -> Client:
         if _default is None:
             _default = Client()
         return _default
+
+
+# -- the module-level getters (``ckv.get_*``): the default client's methods, same signatures --
+
+
+def get_klines(
+    symbol: str,
+    interval: Interval,
+    start: TimeLike,
+    end: TimeLike,
+    *,
+    market: Market = "spot",
+    price: Price = "trade",
+    source: Source = "auto",
+    on_gap: OnGap = "warn",
+    progress: bool = False,
+    on_bad_archive: OnBadArchive = "rest",
+) -> pa.Table:
+    """Klines of ``symbol`` at ``interval`` with ``open_time`` in ``[start, end)``, from the
+    default client (``CKV_*`` settings); see ``Client.get_klines``."""
+    return default_client().get_klines(
+        symbol,
+        interval,
+        start,
+        end,
+        market=market,
+        price=price,
+        source=source,
+        on_gap=on_gap,
+        progress=progress,
+        on_bad_archive=on_bad_archive,
+    )
+
+
+def get_agg_trades(
+    symbol: str,
+    start: TimeLike,
+    end: TimeLike,
+    *,
+    market: Market = "spot",
+    source: Source = "auto",
+    on_gap: OnGap = "warn",
+    progress: bool = False,
+    on_bad_archive: OnBadArchive = "rest",
+) -> pa.Table:
+    """Aggregate trades with ``time`` in ``[start, end)``, from the default client; see
+    ``Client.get_agg_trades``."""
+    return default_client().get_agg_trades(
+        symbol,
+        start,
+        end,
+        market=market,
+        source=source,
+        on_gap=on_gap,
+        progress=progress,
+        on_bad_archive=on_bad_archive,
+    )
+
+
+def get_trades(
+    symbol: str,
+    start: TimeLike,
+    end: TimeLike,
+    *,
+    market: Market = "spot",
+    source: Source = "auto",
+    on_gap: OnGap = "warn",
+    progress: bool = False,
+    on_bad_archive: OnBadArchive = "rest",
+) -> pa.Table:
+    """Individual trades with ``time`` in ``[start, end)``, from the default client; see
+    ``Client.get_trades``."""
+    return default_client().get_trades(
+        symbol,
+        start,
+        end,
+        market=market,
+        source=source,
+        on_gap=on_gap,
+        progress=progress,
+        on_bad_archive=on_bad_archive,
+    )
+
+
+def get_funding_rate(
+    symbol: str,
+    start: TimeLike,
+    end: TimeLike,
+    *,
+    market: Market = "um",
+    source: Source = "auto",
+    on_gap: OnGap = "warn",
+    progress: bool = False,
+    on_bad_archive: OnBadArchive = "rest",
+) -> pa.Table:
+    """Funding rates (um / cm) with ``time`` in ``[start, end)``, from the default client; see
+    ``Client.get_funding_rate``."""
+    return default_client().get_funding_rate(
+        symbol,
+        start,
+        end,
+        market=market,
+        source=source,
+        on_gap=on_gap,
+        progress=progress,
+        on_bad_archive=on_bad_archive,
+    )

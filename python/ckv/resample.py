@@ -50,14 +50,17 @@ Everything runs as one polars query (no Python loops over rows); a ``LazyFrame``
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import polars as pl
-import pyarrow as pa
+from ._util.times import timedelta_us
+from ._util.vocab import INTERVAL_ALIASES, INTERVALS, canonical_interval
 
-from .arrow import schema
+if TYPE_CHECKING:
+    import polars as pl
+    import pyarrow as pa
 
 __all__ = ["resample"]
 
@@ -78,7 +81,9 @@ _OFFSET_PART = re.compile(r"([0-9]+)(h|m|s)")
 _OFFSET_CLOCK = re.compile(r"^([+-]?)([0-9]{1,2}):([0-9]{2})$")
 
 _VALID_EVERY = (
-    "a Binance interval (1s 1m 3m 5m 15m 30m 1h 2h 4h 6h 8h 12h 1d 3d 1w 1mo; '1M' = '1mo'), "
+    f"a Binance interval ({' '.join(INTERVALS)}; "
+    + "; ".join(f"'{a}' = '{c}'" for a, c in INTERVAL_ALIASES.items())
+    + "), "
     "any '<n>s', '<n>m', '<n>h', '<n>d', '<n>w' or '<n>mo' with a whole n >= 1 "
     "(e.g. '173m', '2850m'), or a positive datetime.timedelta of whole microseconds"
 )
@@ -86,10 +91,25 @@ _VALID_EVERY = (
 # Most decimals a price or quantity may have for exact sums (Binance uses at most 8).
 _MAX_DECIMALS = 8
 
-# Input columns used, and the output schema: both from the core's schemas.
-_AGG_COLUMNS = tuple(schema("aggTrades").names[:7])  # is_best_match is not needed
+# Input columns used, and the output schema: both from the core's schemas (read on first use:
+# importing this module loads neither polars nor pyarrow).
 _TRADE_COLUMNS = ("trade_id", "price", "quantity", "time", "is_buyer_maker")
-_KLINES = dict(pl.from_arrow(schema("klines").empty_table()).schema)
+
+
+@functools.cache
+def _agg_columns() -> tuple[str, ...]:
+    from ._util.arrow import schema
+
+    return tuple(schema("aggTrades").names[:7])  # is_best_match is not needed
+
+
+@functools.cache
+def _klines_schema() -> dict[str, pl.DataType]:
+    import polars as pl
+
+    from ._util.arrow import schema
+
+    return dict(pl.from_arrow(schema("klines").empty_table()).schema)
 
 
 @dataclass(frozen=True)
@@ -108,7 +128,7 @@ def _parse_every(every: Any) -> _Grid:
         if length is None or length <= 0:
             raise ValueError(f"invalid interval {every!r}: expected {_VALID_EVERY}")
     else:
-        text = "1mo" if every == "1M" else every
+        text = canonical_interval(every)
         m = _EVERY.match(text) if isinstance(text, str) else None
         if m is None:
             raise ValueError(f"invalid interval {every!r}: expected {_VALID_EVERY}")
@@ -125,7 +145,7 @@ def _parse_every(every: Any) -> _Grid:
 
 def _timedelta_us(td: dt.timedelta) -> int | None:
     """Whole microseconds of ``td``, or None if it has a fraction of one."""
-    us = (td.days * 86_400 + td.seconds) * _SECOND + td.microseconds
+    us = timedelta_us(td)
     return us if dt.timedelta(microseconds=us) == td else None
 
 
@@ -156,17 +176,20 @@ def _parse_offset(offset: Any) -> int:
 
 def _kind(schema: pl.Schema) -> str:
     """``"aggTrades"`` or ``"trades"`` from the columns; ValueError naming what is missing."""
+    import polars as pl
+
+    agg_columns = _agg_columns()
     names = set(schema.names())
     if {"agg_trade_id", "first_trade_id", "last_trade_id"} <= names:
-        kind, need = "aggTrades", _AGG_COLUMNS
+        kind, need = "aggTrades", agg_columns
     elif "trade_id" in names:
         kind, need = "trades", _TRADE_COLUMNS
     else:
-        missing_agg = [c for c in _AGG_COLUMNS if c not in names]
+        missing_agg = [c for c in agg_columns if c not in names]
         missing_trades = [c for c in _TRADE_COLUMNS if c not in names]
         raise ValueError(
             "resample needs trades (columns "
-            f"{', '.join(_TRADE_COLUMNS)}) or aggTrades (columns {', '.join(_AGG_COLUMNS)}); "
+            f"{', '.join(_TRADE_COLUMNS)}) or aggTrades (columns {', '.join(agg_columns)}); "
             f"missing for trades: {', '.join(missing_trades)}; "
             f"missing for aggTrades: {', '.join(missing_agg)}"
         )
@@ -196,6 +219,8 @@ def _kind(schema: pl.Schema) -> str:
 
 def _pow10(k: pl.Expr) -> pl.Expr:
     """10^k as an exact f64, for a small non-negative integer expression ``k``."""
+    import polars as pl
+
     expr = pl.when(k == 0).then(pl.lit(1.0))
     for e in range(1, 23):
         expr = expr.when(k == e).then(pl.lit(float(10**e)))
@@ -210,6 +235,8 @@ def _decimals(rows: pl.LazyFrame, x: str, name: str) -> pl.LazyFrame:
     integer; one with more places lies at least 10^-(places-k) away from every integer. The
     test runs on the distinct values (in a frame of their own: an expression that repeats
     ``unique()`` recomputes it, unaligned, on the streaming engine)."""
+    import polars as pl
+
     values = pl.col(x)
     fits = []
     for k in range(_MAX_DECIMALS + 1):
@@ -221,6 +248,8 @@ def _decimals(rows: pl.LazyFrame, x: str, name: str) -> pl.LazyFrame:
 
 def _units(x: str, places: str) -> pl.Expr:
     """Column ``x`` as an integer count of 10^-places (null when places is null)."""
+    import polars as pl
+
     return (pl.col(x) * _pow10(pl.col(places))).round().cast(pl.Int64).cast(pl.Int128)
 
 
@@ -228,6 +257,8 @@ def _to_float(units: str, places: pl.Expr) -> pl.Expr:
     """The f64 nearest to ``units``·10^-places, via the decimal string ``"<units>e-<places>"``
     (polars parses it correctly rounded). Dividing by 10^places is not safe: polars may turn a
     division by a scalar into a multiplication by its (inexact) reciprocal."""
+    import polars as pl
+
     return pl.format("{}e-{}", pl.col(units), places).cast(pl.Float64)
 
 
@@ -235,6 +266,8 @@ def _klines(
     lf: pl.LazyFrame, kind: str, grid: _Grid, offset: int, fill: bool, contract_size: int | None
 ) -> pl.LazyFrame:
     """The whole resample as one lazy query."""
+    import polars as pl
+
     agg = kind == "aggTrades"
     id_col = "agg_trade_id" if agg else "trade_id"
     n_trades = (
@@ -363,7 +396,7 @@ def _klines(
         amount(quote_exact, "tquote_u", pl.col("quote_dp"), "tquote_f").alias(
             "taker_buy_quote_volume"
         ),
-    ).cast(_KLINES)
+    ).cast(_klines_schema())
 
 
 def resample(
@@ -402,6 +435,9 @@ def resample(
     Raises ``ValueError`` for an unknown interval or offset, missing columns or wrong column
     types (or nulls in an eager input), ``TypeError`` for an unsupported input object.
     """
+    import polars as pl
+    import pyarrow as pa
+
     grid = _parse_every(every)
     off = _parse_offset(offset)
     if contract_size is not None and (
@@ -425,7 +461,7 @@ def resample(
             f"not {type(trades).__name__}"
         )
     kind = _kind(df.schema)
-    need = _AGG_COLUMNS if kind == "aggTrades" else _TRADE_COLUMNS
+    need = _agg_columns() if kind == "aggTrades" else _TRADE_COLUMNS
     nulls = [c for c in need if df[c].null_count()]
     if nulls:
         raise ValueError(f"{kind} column(s) with nulls: {', '.join(nulls)}")
@@ -437,6 +473,10 @@ def resample(
 
 def _arrow_klines(df: pl.DataFrame) -> pa.Table:
     """``df`` as a pyarrow Table with exactly the klines schema (non-null fields)."""
+    import pyarrow as pa
+
+    from ._util.arrow import schema
+
     table = df.to_arrow()
     target = schema("klines")
     return pa.Table.from_arrays(

@@ -32,60 +32,82 @@ layouts), ``dataset``, ``compare``, ``machine``, ``plans`` and ``errors`` (share
 
 from __future__ import annotations
 
-from .archives import ArchivesBench as ArchivesBench
-from .baselines import PARSERS as PARSERS
-from .baselines import parse_polars as parse_polars
-from .baselines import parse_pyarrow as parse_pyarrow
-from .baselines import parse_stdlib as parse_stdlib
-from .baselines import run_pool as run_pool
-from .baselines import run_sequential as run_sequential
-from .cache import CacheBench as CacheBench
-from .compare import compare_columns as compare_columns
-from .dataset import Dataset as Dataset
-from .dataset import load_dataset as load_dataset
-from .errors import BenchRefused
-from .errors import CheckFailed as CheckFailed
-from .limits import LimitsBench as LimitsBench
-from .limits import inflate_raw as inflate_raw
-from .limits import raw_member as raw_member
-from .machine import build_info as build_info
-from .measure import Measure as Measure
-from .measure import Recorder as Recorder
-from .plans import MB as MB
-from .plans import NOW as NOW
-from .plans import PLANS as PLANS
-from .plans import POOL_THREADS as POOL_THREADS
-from .plans import QUICK_REPEAT as QUICK_REPEAT
-from .plans import SEED as SEED
-from .plans import SYMBOL as SYMBOL
-from .plans import WORKLOADS
-from .plans import Plan as Plan
-from .png import CHAR_H as CHAR_H
-from .png import CHAR_W as CHAR_W
-from .png import COLORS as COLORS
-from .png import FONT as FONT
-from .png import SCALE as SCALE
-from .png import Bar as Bar
-from .png import Canvas as Canvas
-from .png import chart_panels as chart_panels
-from .png import write_png
-from .report import fmt_num as fmt_num
-from .report import fmt_seconds as fmt_seconds
-from .report import format_report
-from .rss import RSS_CHILD as RSS_CHILD
-from .rss import RssBench as RssBench
-from .rss import month_days as month_days
-from .rss import rss_child as rss_child
-from .rss import run_rss_child as run_rss_child
-from .run import run_bench
-from .schema import COMPARISONS as COMPARISONS
-from .schema import LIMITS as LIMITS
-from .schema import SCHEMA
-from .specs import AGG as AGG
-from .specs import KLINES as KLINES
-from .specs import CsvSpec as CsvSpec
-from .workloads import Bench as Bench
-from .workloads import kline_urls as kline_urls
+import importlib
+from typing import Any
+
+# name → the module of this package that defines it, imported on first access (PEP 562), so
+# that `import ckv.bench` (and `ckv --help`, which reads WORKLOADS) loads none of polars,
+# pyarrow or the simulator.
+_LAZY = {
+    "ArchivesBench": "archives",
+    "PARSERS": "baselines",
+    "parse_polars": "baselines",
+    "parse_pyarrow": "baselines",
+    "parse_stdlib": "baselines",
+    "run_pool": "baselines",
+    "run_sequential": "baselines",
+    "CacheBench": "cache",
+    "compare_columns": "compare",
+    "Dataset": "dataset",
+    "load_dataset": "dataset",
+    "BenchRefused": "errors",
+    "CheckFailed": "errors",
+    "LimitsBench": "limits",
+    "inflate_raw": "limits",
+    "raw_member": "limits",
+    "build_info": "machine",
+    "Measure": "measure",
+    "Recorder": "measure",
+    "MB": "plans",
+    "NOW": "plans",
+    "PLANS": "plans",
+    "POOL_THREADS": "plans",
+    "QUICK_REPEAT": "plans",
+    "SEED": "plans",
+    "SYMBOL": "plans",
+    "WORKLOADS": "plans",
+    "Plan": "plans",
+    "CHAR_H": "png",
+    "CHAR_W": "png",
+    "COLORS": "png",
+    "FONT": "png",
+    "SCALE": "png",
+    "Bar": "png",
+    "Canvas": "png",
+    "chart_panels": "png",
+    "write_png": "png",
+    "fmt_num": "report",
+    "fmt_seconds": "report",
+    "format_report": "report",
+    "RSS_CHILD": "rss",
+    "RssBench": "rss",
+    "month_days": "rss",
+    "rss_child": "rss",
+    "run_rss_child": "rss",
+    "run_bench": "run",
+    "COMPARISONS": "schema",
+    "LIMITS": "schema",
+    "SCHEMA": "schema",
+    "AGG": "specs",
+    "KLINES": "specs",
+    "CsvSpec": "specs",
+    "Bench": "workloads",
+    "kline_urls": "workloads",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'ckv.bench' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})
+
 
 __all__ = [
     "SCHEMA",

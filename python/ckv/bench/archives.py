@@ -9,10 +9,8 @@ from typing import Any
 import pyarrow as pa
 
 from .. import _core
-from ..arrow import to_table
-from ..gaps import find_gaps
-from ..parse import parse_bytes
-from ..vision import fetch_archives
+from .._util.arrow import find_gaps, to_table
+from ..vision import fetch_archives, parse_bytes
 from .baselines import PARSERS, parse_pyarrow, run_pool, run_sequential
 from .dataset import Dataset, _digest_of
 from .errors import CheckFailed

@@ -18,10 +18,11 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .._util.arrow import find_gaps
+from .._util.vocab import MARKETS
 from ..client import Client
-from ..gaps import find_gaps
 from ..sim import Simulator
-from ..vision import archive_url
+from ..vision.urls import archive_url
 from .errors import CheckFailed
 from .measure import Measure, Recorder
 from .plans import MB, SYMBOL
@@ -77,7 +78,7 @@ def rss_child(argv: list[str]) -> None:
     client = Client(
         cache_dir=cache_dir,
         vision_url=url,
-        rest_urls=dict.fromkeys(("spot", "um", "cm"), url),
+        rest_urls=dict.fromkeys(MARKETS, url),
         clock=lambda: int(now_us),
     )
     before = _proc_kb("self", "VmHWM")

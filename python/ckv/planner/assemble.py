@@ -11,10 +11,10 @@ from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
+from .._util.arrow import schema
+from .._util.times import fmt_us
 from .._util.warn import find_stacklevel
-from ..arrow import schema
 from ..exceptions import DataWarning, GapError, GapWarning
-from ..timeutil import fmt_us
 from .holes import int_values, join_hole
 from .meta import EXCHANGE, Hole, covered, merge_spans
 from .plan import Plan

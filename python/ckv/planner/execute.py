@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 
 import pyarrow as pa
 
-from ..arrow import schema
+from .._util.arrow import schema
+from .._util.times import DAY_US, day_of, day_start
 from ..exceptions import (
     ArchiveError,
     CacheError,
@@ -23,8 +24,7 @@ from ..exceptions import (
     ParseError,
     RateLimitError,
 )
-from ..timeutil import DAY_US, day_of, day_start
-from ..vision import archive_url
+from ..vision.urls import archive_url
 from . import listing as listing_mod
 from .holes import int_values, partition_holes
 from .meta import EXCHANGE, Hole, PartitionMeta, covered
@@ -282,7 +282,7 @@ class Executor:
             return rest.agg_trades(r.market, r.symbol, start_us=start_us, end_us=end_us)
         first = rest.first_trade_id(r.market, r.symbol, start_us, end_us)
         if first is None:
-            from ..arrow import schema
+            from .._util.arrow import schema
 
             return schema("trades").empty_table()
         return rest.trades(r.market, r.symbol, from_id=first, end_us=end_us)
@@ -424,7 +424,7 @@ def _step(r: Request) -> int | None:
 
 
 def _fmt(us: int) -> str:
-    from ..timeutil import fmt_us
+    from .._util.times import fmt_us
 
     return fmt_us(us)
 

@@ -18,8 +18,8 @@ from bisect import bisect_left
 import pyarrow as pa
 
 from .. import _core
-from ..arrow import to_table
-from ..timeutil import day_start
+from .._util.arrow import to_table
+from .._util.times import EPOCH, day_start, timedelta_us
 from .meta import EXCHANGE, Hole, PartitionMeta, covered, merge_spans, subtract
 from .request import Request
 from .timeline import candle_open, day_end, first_open_at_or_after, next_open
@@ -133,5 +133,4 @@ def kline_open_floor(req: Request, t: int) -> int:
 def _us(value) -> int:
     if isinstance(value, int):
         return value
-    delta = value - dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+    return timedelta_us(value - EPOCH)

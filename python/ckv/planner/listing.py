@@ -18,8 +18,8 @@ import re
 import urllib.parse
 from typing import Any
 
-from ..listing import _parse_page
-from ..vision import archive_url
+from ..symbols.listing import _parse_page
+from ..vision.urls import archive_url
 from .plan import Listing
 from .request import Request
 

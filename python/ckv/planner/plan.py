@@ -22,7 +22,7 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from ..timeutil import day_of, day_start, month_days, month_key
+from .._util.times import day_of, day_start, month_days, month_key
 from .meta import PartitionMeta
 from .request import Request
 from .timeline import day_end, days_of, horizon

@@ -5,13 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-KEY = {
-    "klines": "open_time",
-    "aggTrades": "agg_trade_id",
-    "trades": "trade_id",
-    "fundingRate": "time",
-}
-TIME = {"klines": "open_time", "aggTrades": "time", "trades": "time", "fundingRate": "time"}
+from .._util.vocab import KEY_COLUMN as KEY
+from .._util.vocab import TIME_COLUMN as TIME
+from .._util.vocab import daily_partitions, family_of, monthly_only
 
 
 @dataclass
@@ -32,7 +28,7 @@ class Request:
     @property
     def family(self) -> str:
         """``klines`` for every kline dataset, else the dataset."""
-        return "klines" if self.dataset.endswith("lines") else self.dataset
+        return family_of(self.dataset)
 
     @property
     def key(self) -> str:
@@ -52,12 +48,12 @@ class Request:
     @property
     def daily_partitions(self) -> bool:
         """1s klines, aggTrades and trades are cached per day; the rest per month."""
-        return self.dataset in ("aggTrades", "trades") or self.interval == "1s"
+        return daily_partitions(self.dataset, self.interval)
 
     @property
     def monthly_only(self) -> bool:
         """Vision publishes these in monthly archives only."""
-        return self.dataset == "fundingRate" or self.interval in ("3d", "1w", "1mo")
+        return monthly_only(self.dataset, self.interval)
 
     def label(self) -> str:
         iv = f" {self.interval}" if self.interval else ""

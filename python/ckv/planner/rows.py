@@ -9,8 +9,8 @@ from bisect import bisect_left
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..arrow import schema
-from ..timeutil import DAY_US, day_start
+from .._util.arrow import schema
+from .._util.times import DAY_US, day_start
 from .holes import int_values
 
 

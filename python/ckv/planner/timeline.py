@@ -12,26 +12,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from ..timeutil import DAY_US, day_of, day_start
+from .._util.times import DAY_US, US, day_of, day_start
+from .._util.vocab import STEP_S
 
-US = 1_000_000
-STEP_S = {
-    "1s": 1,
-    "1m": 60,
-    "3m": 180,
-    "5m": 300,
-    "15m": 900,
-    "30m": 1800,
-    "1h": 3600,
-    "2h": 7200,
-    "4h": 14400,
-    "6h": 21600,
-    "8h": 28800,
-    "12h": 43200,
-    "1d": 86400,
-    "3d": 259200,
-    "1w": 604800,
-}
 _OFFSET = {"3d": DAY_US, "1w": 4 * DAY_US}  # 1970-01-05 was a Monday
 
 

@@ -14,6 +14,8 @@ from collections.abc import Callable
 
 import pyarrow as pa
 
+from .._util.vocab import PRICE_DATASET as KLINE_PATH
+from .._util.vocab import REST_INTERVAL
 from .client import Transport
 from .tables import below, between, table
 from .validate import Malformed, agg_page, funding_page, kline_page, trade_page
@@ -22,12 +24,6 @@ US_ERA_SPOT = 1_735_689_600_000_000  # 2025-01-01: spot archives switch to µs
 HOUR_US = 3_600_000_000
 KLINE_LIMIT = {"spot": 1000, "um": 1500, "cm": 1500}
 PAGE = 1000  # aggTrades / historicalTrades / fundingRate rows per page
-KLINE_PATH = {
-    "trade": "klines",
-    "mark": "markPriceKlines",
-    "index": "indexPriceKlines",
-    "premium": "premiumIndexKlines",
-}
 Page = list[pa.Array]
 
 
@@ -74,7 +70,7 @@ class RestClient(Transport):
         limit = KLINE_LIMIT[market]
         unit, headers = _unit(market, end_us)
         key = "pair" if price == "index" else "symbol"
-        params = {key: symbol, "interval": "1M" if interval == "1mo" else interval, "limit": limit}
+        params = {key: symbol, "interval": REST_INTERVAL.get(interval, interval), "limit": limit}
 
         def url(a: int, b: int) -> str:
             query = {**params, "startTime": a // unit, "endTime": (b - 1) // unit}

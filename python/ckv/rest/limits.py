@@ -18,6 +18,7 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 
+from .._util.vocab import KLINE_DATASETS
 from ..exceptions import RateLimitError
 
 # Binance's documented REQUEST_WEIGHT limits (weight per window of seconds).
@@ -45,7 +46,7 @@ def request_weight(market: str, endpoint: str, params: dict[str, str]) -> int:
         return 1
     if endpoint == "exchangeInfo":
         return 20 if spot else 1
-    if endpoint in ("klines", "markPriceKlines", "indexPriceKlines", "premiumIndexKlines"):
+    if endpoint in KLINE_DATASETS:
         if spot:
             return 2
         return 1 if limit < 100 else 2 if limit < 500 else 5 if limit <= 1000 else 10

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..arrow import schema
+from .._util.arrow import schema
 
 _TIME_COLUMNS = {"klines": (0, 6), "aggTrades": (5,), "trades": (4,), "fundingRate": (0,)}
 

@@ -28,14 +28,14 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+from .._util.vocab import INTERVALS, VISION_MARKET
 from .listing import Job, Lister
 
 log = logging.getLogger("ckv.symbols")
 
-MARKET_ROOTS = {"spot": "data/spot", "um": "data/futures/um", "cm": "data/futures/cm"}
+MARKET_ROOTS = {market: f"data/{folder}" for market, folder in VISION_MARKET.items()}
 FREQS = ("daily", "monthly")
 
-INTERVAL_ORDER = tuple("1s 1m 3m 5m 15m 30m 1h 2h 4h 6h 8h 12h 1d 3d 1w 1mo".split())
 DATE_INTERVALS = tuple("1d 1h 1m 4h 12h 8h 6h 2h 30m 15m 5m 3m 1s 3d 1w 1mo".split())
 _DAY = re.compile(r"(\d{4})-(\d{2})-(\d{2})\.zip")
 _MONTH = re.compile(r"(\d{4})-(\d{2})\.zip")
@@ -43,9 +43,9 @@ _MONTH = re.compile(r"(\d{4})-(\d{2})\.zip")
 
 def _interval_key(name: str) -> tuple[int, str]:
     try:
-        return INTERVAL_ORDER.index(name), name
+        return INTERVALS.index(name), name
     except ValueError:
-        return len(INTERVAL_ORDER), name
+        return len(INTERVALS), name
 
 
 def _has_zip(job: Job) -> bool:

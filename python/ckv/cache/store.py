@@ -6,6 +6,8 @@ are complete, where each came from, and which exchange gaps are known.
 Reads are memory-mapped by the core (zero-copy). Writes are atomic (temp file, fsync, rename)
 and serialised per partition with an advisory file lock, so concurrent processes never lose
 each other's days and a killed process never leaves a broken file visible.
+``read_cache``/``write_cache``/``read_cache_metadata`` are the same file operations on any
+path, without the store's layout, locks or checks.
 """
 
 from __future__ import annotations
@@ -17,23 +19,46 @@ import logging
 import os
 import time
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import pyarrow as pa
 
-from . import _core
-from ._util.warn import find_stacklevel
-from .arrow import to_table
-from .exceptions import CacheError, DataWarning
-from .planner.meta import PartitionMeta
+from .. import _core
+from .._util.arrow import to_table
+from .._util.warn import find_stacklevel
+from ..exceptions import CacheError, DataWarning
+from ..planner.meta import PartitionMeta
+
+__all__ = [
+    "META_KEY",
+    "Store",
+    "read_cache",
+    "read_cache_metadata",
+    "stale_temps",
+    "write_cache",
+]
 
 log = logging.getLogger("ckv.cache")
 META_KEY = "ckv"
 
 
-def daily_partitions(dataset: str, interval: str | None) -> bool:
-    return dataset in ("aggTrades", "trades") or interval == "1s"
+def write_cache(
+    path: str | os.PathLike[str], table: pa.Table, metadata: Mapping[str, str] | None = None
+) -> None:
+    """Write ``table`` to ``path`` as one record batch, atomically (temp file, fsync, rename)."""
+    _core.write_cache(os.fspath(path), table, dict(metadata or {}))
+
+
+def read_cache(path: str | os.PathLike[str]) -> tuple[pa.Table, dict[str, str]]:
+    """Memory-map a partition: ``(table, metadata)``. The table's buffers point into the map."""
+    stream, metadata = _core.read_cache(os.fspath(path))
+    return to_table(stream), metadata
+
+
+def read_cache_metadata(path: str | os.PathLike[str]) -> dict[str, str]:
+    """Only the schema metadata of a partition (cheap: reads the footer)."""
+    return _core.read_cache_metadata(os.fspath(path))
 
 
 class Store:

@@ -1,7 +1,5 @@
-"""``ckv sim serve``: run the exchange simulator in the foreground until Ctrl-C.
-
-Wire into the main CLI with ``add_sim_parser(subparsers)``; standalone:
-``python -m ckv.sim_cli serve --port 8080 --seed 7 --faults faults.txt``.
+"""``ckv sim serve``: run the exchange simulator in the foreground until Ctrl-C, e.g.
+``ckv sim serve --port 8080 --seed 7 --faults faults.txt``.
 """
 
 from __future__ import annotations
@@ -9,15 +7,14 @@ from __future__ import annotations
 import argparse
 import sys
 import threading
-from collections.abc import Sequence
 from typing import Any
 
-from .sim import FAULT_KINDS, Simulator
+from .._util.vocab import FAULT_KINDS
 
-__all__ = ["add_sim_parser", "run_serve", "main"]
+__all__ = ["add_parser", "run_serve"]
 
 
-def add_sim_parser(subparsers: Any) -> argparse.ArgumentParser:
+def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Add ``sim serve`` to an ``argparse`` subparsers object; returns the ``sim`` parser.
     The handler is stored as ``func`` and returns an exit code."""
     sim = subparsers.add_parser("sim", help="run a simulated Binance (Vision, listing, REST)")
@@ -48,6 +45,8 @@ def add_sim_parser(subparsers: Any) -> argparse.ArgumentParser:
 def run_serve(args: argparse.Namespace, *, ready: threading.Event | None = None) -> int:
     """Handler of ``ckv sim serve``: start, print the URLs (also kept as ``args.url``), set
     ``ready`` if given, and serve until Ctrl-C or until the event ``args.stop`` (if any) is set."""
+    from ..sim import Simulator
+
     sim = Simulator(
         seed=args.seed,
         now=args.now,
@@ -71,14 +70,3 @@ def run_serve(args: argparse.Namespace, *, ready: threading.Event | None = None)
         except KeyboardInterrupt:
             print("stopped", file=sys.stderr)
     return 0
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="ckv")
-    add_sim_parser(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(["sim", *(sys.argv[1:] if argv is None else argv)])
-    return int(args.func(args))
-
-
-if __name__ == "__main__":
-    sys.exit(main())

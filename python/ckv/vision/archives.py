@@ -1,4 +1,4 @@
-"""Binance Vision: archive URLs and the concurrent archive fetch.
+"""Binance Vision archives into Arrow: the concurrent fetch, and parsing files already on disk.
 
 ``fetch_archives`` downloads many archives at once through the Rust core (bounded connections,
 retries with jittered backoff, SHA-256 checked while streaming) and reports each archive's
@@ -6,80 +6,35 @@ outcome; one bad archive never loses the others. ``iter_archives`` yields each a
 completes, so the caller can keep it at once. Both can be interrupted (Ctrl-C cancels the
 requests in flight). An outcome's ``transient`` says the failure was the network's or the
 server's (timeouts, stalls, 429/418, 5xx after retries: try again later), not the archive's
-(checksum, zip or CSV errors: replace it).
+(checksum, zip or CSV errors: replace it). ``parse_file``/``parse_bytes`` turn a Vision file
+(zip or CSV) already at hand into a table with the schemas of docs/architecture.md ("Schemas").
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
+import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import pyarrow as pa
 
-from . import _core
-from .arrow import to_table
+from .. import _core
+from .._util.arrow import to_table
 
 __all__ = [
     "ArchiveResult",
     "Fetcher",
-    "archive_url",
     "fetch_archives",
     "iter_archives",
-    "market_path",
+    "parse_bytes",
+    "parse_file",
 ]
 
 log = logging.getLogger("ckv.vision")
 
-DEFAULT_VISION_URL = "https://data.binance.vision"
-MARKETS = {"spot": "spot", "um": "futures/um", "cm": "futures/cm"}
-KLINE_DATASETS = ("klines", "markPriceKlines", "indexPriceKlines", "premiumIndexKlines")
-
 Fetcher = _core.Fetcher
-
-
-def market_path(market: str) -> str:
-    """``spot`` → ``spot``, ``um`` → ``futures/um``, ``cm`` → ``futures/cm``."""
-    try:
-        return MARKETS[market]
-    except KeyError:
-        raise ValueError(f"unknown market {market!r}; expected one of spot, um, cm") from None
-
-
-def archive_url(
-    base: str,
-    market: str,
-    dataset: str,
-    symbol: str,
-    period: dt.date | str,
-    interval: str | None = None,
-) -> str:
-    """The Vision URL of one archive.
-
-    ``period`` is a ``date`` (daily archive) or ``"YYYY-MM"`` (monthly archive).
-    ``interval`` is required for the kline datasets and must be omitted otherwise.
-    """
-    if isinstance(period, dt.date):
-        freq, stamp = "daily", period.isoformat()
-    elif isinstance(period, str) and len(period) == 7:
-        freq, stamp = "monthly", period
-    elif isinstance(period, str) and len(period) == 10:
-        freq, stamp = "daily", period
-    else:
-        raise ValueError(f"period must be a date or 'YYYY-MM', not {period!r}")
-    if dataset in KLINE_DATASETS:
-        if not interval:
-            raise ValueError(f"{dataset} archives need an interval")
-        folder = f"{dataset}/{symbol}/{interval}"
-        name = f"{symbol}-{interval}-{stamp}.zip"
-    else:
-        if interval:
-            raise ValueError(f"{dataset} archives have no interval")
-        folder = f"{dataset}/{symbol}"
-        name = f"{symbol}-{dataset}-{stamp}.zip"
-    return f"{base.rstrip('/')}/data/{market_path(market)}/{freq}/{folder}/{name}"
 
 
 @dataclass
@@ -186,3 +141,20 @@ def iter_archives(
         _note_stalls(progress, before)
     finally:
         job.cancel()
+
+
+def parse_file(
+    path: str | os.PathLike[str], dataset: str, *, sha256: str | None = None
+) -> pa.Table:
+    """Parse a Vision archive (``.zip``) or its CSV member.
+
+    ``dataset`` is a Vision dataset name (``klines``, ``markPriceKlines``, ``aggTrades``,
+    ``trades``, ``fundingRate``...). A zip is verified against ``sha256`` when given.
+    Raises ``ParseError`` (with ``file`` and ``line``), ``ArchiveError`` or ``ChecksumError``.
+    """
+    return to_table(_core.parse_file(os.fspath(path), dataset, sha256=sha256))
+
+
+def parse_bytes(data: bytes, dataset: str, *, file_name: str = "<bytes>") -> pa.Table:
+    """Parse CSV bytes of ``dataset``; ``file_name`` names the data in errors."""
+    return to_table(_core.parse_bytes(data, dataset, file_name=file_name))

@@ -4,15 +4,15 @@ last day it has archives, its intervals, and which base assets trade on all thre
 Everything comes from the S3 listing of the bucket (docs/architecture.md, "Binance's formats":
 ListObjects v1,
 ``?prefix=…&delimiter=/&marker=…``, 1,000 entries a page, ``IsTruncated`` + ``NextMarker``),
-never from probing archives day by day. This module is the public API: ``list_symbols`` (one
-market's table) and ``synchronal``. The work lives in modules named for it, whose public names
-are re-exported here:
+never from probing archives day by day. This module holds the entry points ``list_symbols``
+(one market's table) and ``synchronal``; the work lives in the sibling modules of
+``ckv.symbols``:
 
 - ``listing``: S3 ListObjects v1 paging, XML parsing and listing errors;
-- ``symbol_scan``: per symbol folder, the intervals and the first and last archive day;
+- ``scan``: per symbol folder, the intervals and the first and last archive day;
 - ``listing_cache``: the TTL cache of listing results;
-- ``symbol_names``: ``split_symbol`` and ``normal_base``;
-- ``symbol_reports``: the cross-market tables (``synchronal_from``, ``spot_um_usdt``,
+- ``names``: ``split_symbol`` and ``normal_base``;
+- ``reports``: the cross-market tables (``synchronal_from``, ``spot_um_usdt``,
   ``consolidated_bases``).
 
 ``delisted``: ``latest < newest − DELISTED_GRACE_DAYS`` days, where ``newest`` is the most
@@ -34,31 +34,14 @@ from typing import Any
 
 import pyarrow as pa
 
-from .listing import CHUNK as CHUNK
-from .listing import PAGE as PAGE
+from .._util.vocab import MARKETS
 from .listing import Lister, ListingBar
 from .listing_cache import CACHE_FORMAT, cache_path, read_cache, write_cache
-from .symbol_names import QUOTE_ASSETS, normal_base, split_symbol
-from .symbol_reports import SYNCHRONAL_SCHEMA, consolidated_bases, spot_um_usdt, synchronal_from
-from .symbol_scan import DATE_INTERVALS, MARKET_ROOTS, scan_market
-from .symbol_scan import FREQS as FREQS
-from .symbol_scan import INTERVAL_ORDER as INTERVAL_ORDER
+from .names import split_symbol
+from .reports import synchronal_from
+from .scan import scan_market
 
-__all__ = [
-    "DATE_INTERVALS",
-    "DEFAULT_TTL",
-    "DELISTED_GRACE_DAYS",
-    "QUOTE_ASSETS",
-    "SYMBOLS_SCHEMA",
-    "SYNCHRONAL_SCHEMA",
-    "consolidated_bases",
-    "list_symbols",
-    "normal_base",
-    "split_symbol",
-    "spot_um_usdt",
-    "synchronal",
-    "synchronal_from",
-]
+__all__ = ["DEFAULT_TTL", "DELISTED_GRACE_DAYS", "SYMBOLS_SCHEMA", "list_symbols", "synchronal"]
 
 log = logging.getLogger("ckv.symbols")
 
@@ -132,13 +115,13 @@ def list_symbols(
     when it is a terminal. Listing failures raise ``NetworkError`` (``RateLimitError`` for
     429/418) with a one-line message; 5xx and transport errors are retried first.
     """
-    if market not in MARKET_ROOTS:
-        raise ValueError(f"market must be one of spot, um, cm; got {market!r}")
+    if market not in MARKETS:
+        raise ValueError(f"market must be one of {', '.join(MARKETS)}; got {market!r}")
     ttl = DEFAULT_TTL if ttl is None else float(ttl)
     if ttl < 0:
         raise ValueError(f"ttl must be >= 0 seconds, got {ttl}")
     if client is None:
-        from .client import default_client
+        from ..client import default_client
 
         client = default_client()
     listing_url = client.listing_url.rstrip("/")
@@ -189,5 +172,5 @@ def synchronal(
     (``1000SHIB`` ↔ ``SHIB``). Options as in ``list_symbols``.
     """
     opts = dict(client=client, refresh=refresh, ttl=ttl, progress=progress)
-    tables = [list_symbols(m, **opts) for m in ("spot", "um", "cm")]  # type: ignore[arg-type]
+    tables = [list_symbols(m, **opts) for m in MARKETS]  # type: ignore[arg-type]
     return synchronal_from(*tables)

@@ -1,7 +1,6 @@
 """``ckv bench``: the command line of ``ckv.bench``.
 
-Wire it into ``ckv.cli.build_parser`` with ``add_bench_parser(sub)``; ``python -m ckv.bench_cli``
-runs it on its own. Exit codes: 0 every correctness check passed, 1 a check failed (its figure
+Exit codes: 0 every correctness check passed, 1 a check failed (its figure
 is not reported), 2 refused (a debug build without ``--allow-debug``) or bad arguments.
 """
 
@@ -10,9 +9,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Sequence
 
-__all__ = ["add_bench_parser", "main", "run"]
+__all__ = ["add_parser", "run"]
 
 DESCRIPTION = (
     "Throughput of ckv against the local simulator, end to end and per stage, side by side "
@@ -22,9 +20,25 @@ DESCRIPTION = (
 )
 
 
-def add_bench_parser(subparsers) -> argparse.ArgumentParser:
+def _repeat(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1 (got {text!r})")
+    return n
+
+
+def _png(text: str) -> str:
+    if not text.lower().endswith(".png"):
+        raise argparse.ArgumentTypeError(f"needs a .png file name (got {text!r})")
+    return text
+
+
+def add_parser(subparsers) -> argparse.ArgumentParser:
     """Add ``bench`` to an ``argparse`` sub-command set; its ``func`` returns an exit code."""
-    from .bench import WORKLOADS
+    from ..bench.plans import WORKLOADS
 
     p = subparsers.add_parser(
         "bench", help="benchmark ckv against common baselines", description=DESCRIPTION
@@ -37,10 +51,12 @@ def add_bench_parser(subparsers) -> argparse.ArgumentParser:
         "the peak-RSS month (minutes). Default: small",
     )
     p.add_argument(
-        "--repeat", type=int, default=3, metavar="N", help="timed runs per figure (median)"
+        "--repeat", type=_repeat, default=3, metavar="N", help="timed runs per figure (median)"
     )
     p.add_argument("--json", action="store_true", help="print the report as JSON")
-    p.add_argument("--plot", metavar="FILE.png", help="also draw a bar chart to FILE.png")
+    p.add_argument(
+        "--plot", type=_png, metavar="FILE.png", help="also draw a bar chart to FILE.png"
+    )
     p.add_argument(
         "--only",
         nargs="+",
@@ -56,14 +72,8 @@ def add_bench_parser(subparsers) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    from .bench import BenchRefused, format_report, run_bench, write_png
+    from ..bench import BenchRefused, format_report, run_bench, write_png
 
-    if args.repeat < 1:
-        print("ckv bench: error: --repeat must be at least 1", file=sys.stderr)
-        return 2
-    if args.plot and not args.plot.lower().endswith(".png"):
-        print("ckv bench: error: --plot needs a .png file name", file=sys.stderr)
-        return 2
     progress = None
     if sys.stderr.isatty():
 
@@ -89,15 +99,3 @@ def run(args: argparse.Namespace) -> int:
         w, h = write_png(report, args.plot)
         print(f"ckv bench: chart written to {args.plot} ({w}×{h})", file=sys.stderr)
     return 0 if report["checks_passed"] else 1
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="ckv")
-    sub = parser.add_subparsers(dest="command", required=True)
-    add_bench_parser(sub)
-    args = parser.parse_args(["bench", *(sys.argv[1:] if argv is None else argv)])
-    return int(args.func(args))
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,14 +1,27 @@
-"""Continuity checks on any klines / aggTrades / trades / fundingRate table
+"""Arrow helpers: the core's Arrow streams (PyCapsule interface) as pyarrow tables, the output
+schemas (docs/architecture.md, "Schemas") and the continuity check on any table
 (docs/architecture.md, "Continuity checks")."""
 
 from __future__ import annotations
 
 import pyarrow as pa
 
-from . import _core
-from .arrow import to_table
+from .. import _core
 
-__all__ = ["find_gaps"]
+__all__ = ["find_gaps", "schema", "to_table"]
+
+
+def to_table(stream: object) -> pa.Table:
+    """Read an object exporting ``__arrow_c_stream__`` (e.g. ``_core.ArrowStream``) into a Table.
+
+    No data is copied: the table's buffers are the ones the core built.
+    """
+    return pa.RecordBatchReader.from_stream(stream).read_all()
+
+
+def schema(dataset: str) -> pa.Schema:
+    """The output schema of ``dataset`` (klines, aggTrades, trades, fundingRate)."""
+    return to_table(_core.schema(dataset)).schema
 
 
 def find_gaps(table: pa.Table, interval: str | None = None) -> pa.Table:

@@ -6,14 +6,23 @@ import argparse
 import shutil
 from collections import defaultdict
 from pathlib import Path
+from typing import Any
 
-from . import _core, config
-from .exceptions import CacheError
-from .store import META_KEY, PartitionMeta, stale_temps
+from .._util.vocab import DATASET_PRICE, GETTERS, family_of
+from . import options
+
+__all__ = ["add_parser", "run"]
 
 
-def _root(args: argparse.Namespace) -> Path:
-    return Path(args.cache_dir) if args.cache_dir else config.default_cache_dir()
+def add_parser(sub: Any) -> argparse.ArgumentParser:
+    p = sub.add_parser("cache", help="inspect or clear the local cache")
+    p.add_argument("action", choices=["ls", "du", "verify", "clear", "path"])
+    options.add_cache_dir(p)
+    p.add_argument("--symbol", help="only this symbol (ls, du, verify, clear)")
+    p.add_argument("--yes", action="store_true", help="clear without asking")
+    p.add_argument("--fix", action="store_true", help="verify: refetch what fails")
+    p.set_defaults(func=run)
+    return p
 
 
 def _series(root: Path, symbol: str | None) -> dict[tuple[str, ...], list[Path]]:
@@ -39,67 +48,88 @@ def _size(n: float) -> str:
     return f"{n:.1f} GB"
 
 
-def run_cache(args: argparse.Namespace) -> int:
-    root = _root(args)
+def run(args: argparse.Namespace) -> int:
+    root = options.cache_root(args)
     if args.action == "path":
         print(root)
         return 0
     groups = _series(root, args.symbol)
     if args.action == "ls":
-        if not groups:
-            print(f"(empty) {root}")
-        for key, files in groups.items():
-            days = unchecked = 0
-            for f in files:
-                try:
-                    meta = PartitionMeta.from_json(_core.read_cache_metadata(str(f)).get(META_KEY))
-                    days += len(meta.days)
-                    unchecked += sum(1 for v in meta.days.values() if v.get("verified") is False)
-                except (CacheError, ValueError):
-                    pass
-            first, last = files[0].stem, files[-1].stem
-            note = f"  ({unchecked} without a .CHECKSUM)" if unchecked else ""
-            print(
-                f"{'/'.join(key):50s} {len(files):5d} files {days:6d} days  {first} .. {last}{note}"
-            )
-        return 0
+        return _ls(root, groups)
     if args.action == "du":
-        total = 0
-        for key, files in groups.items():
-            size = sum(f.stat().st_size for f in files)
-            total += size
-            print(f"{'/'.join(key):50s} {_size(size):>10s}")
-        print(f"{'total':50s} {_size(total):>10s}")
-        return 0
+        return _du(groups)
     if args.action == "verify":
         return _verify(root, groups, fix=args.fix)
     if args.action == "clear":
-        target = root / "v1"
-        if args.symbol:
-            dirs = {root / "v1" / Path(*key[:3]) for key in groups}
-        else:
-            dirs = {target} if target.exists() else set()
-        if not dirs:
-            print("nothing to clear")
-            return 0
-        if not args.yes:
-            raise ValueError(f"would delete {len(dirs)} folder(s) under {root}; add --yes")
-        for d in dirs:
-            shutil.rmtree(d)
-        print(f"cleared {len(dirs)} folder(s) under {root}")
-        return 0
+        return _clear(root, groups, symbol=args.symbol, yes=args.yes)
     raise ValueError(f"unknown cache action {args.action!r}")
+
+
+def _ls(root: Path, groups: dict[tuple[str, ...], list[Path]]) -> int:
+    from .. import _core
+    from ..cache import META_KEY
+    from ..exceptions import CacheError
+    from ..planner.meta import PartitionMeta
+
+    if not groups:
+        print(f"(empty) {root}")
+    for key, files in groups.items():
+        days = unchecked = 0
+        for f in files:
+            try:
+                meta = PartitionMeta.from_json(_core.read_cache_metadata(str(f)).get(META_KEY))
+                days += len(meta.days)
+                unchecked += sum(1 for v in meta.days.values() if v.get("verified") is False)
+            except (CacheError, ValueError):
+                pass
+        first, last = files[0].stem, files[-1].stem
+        note = f"  ({unchecked} without a .CHECKSUM)" if unchecked else ""
+        print(f"{'/'.join(key):50s} {len(files):5d} files {days:6d} days  {first} .. {last}{note}")
+    return 0
+
+
+def _du(groups: dict[tuple[str, ...], list[Path]]) -> int:
+    total = 0
+    for key, files in groups.items():
+        size = sum(f.stat().st_size for f in files)
+        total += size
+        print(f"{'/'.join(key):50s} {_size(size):>10s}")
+    print(f"{'total':50s} {_size(total):>10s}")
+    return 0
+
+
+def _clear(
+    root: Path, groups: dict[tuple[str, ...], list[Path]], *, symbol: str | None, yes: bool
+) -> int:
+    target = root / "v1"
+    if symbol:
+        dirs = {root / "v1" / Path(*key[:3]) for key in groups}
+    else:
+        dirs = {target} if target.exists() else set()
+    if not dirs:
+        print("nothing to clear")
+        return 0
+    if not yes:
+        raise ValueError(f"would delete {len(dirs)} folder(s) under {root}; add --yes")
+    for d in dirs:
+        shutil.rmtree(d)
+    print(f"cleared {len(dirs)} folder(s) under {root}")
+    return 0
 
 
 def _verify(root: Path, groups: dict[tuple[str, ...], list[Path]], *, fix: bool) -> int:
     """Full check of every partition: structure, content digest, schema, metadata."""
-    from .arrow import schema, to_table
+    from .. import _core
+    from .._util.arrow import schema, to_table
+    from ..cache import META_KEY, stale_temps
+    from ..exceptions import CacheError
+    from ..planner.meta import PartitionMeta
 
     bad: list[Path] = []
     count = 0
     for key, files in groups.items():
         dataset = key[1] if len(key) > 1 else ""
-        family = "klines" if dataset.endswith("lines") else dataset
+        family = family_of(dataset)
         for f in files:
             count += 1
             try:
@@ -141,7 +171,7 @@ def _refetch(root: Path, f: Path) -> None:
     import datetime as dt
     import warnings
 
-    from .client import Client
+    from ..client import Client
 
     parts = f.relative_to(root / "v1").parts
     market, dataset, symbol = parts[:3]
@@ -156,19 +186,12 @@ def _refetch(root: Path, f: Path) -> None:
     f.unlink()
     c = Client(cache_dir=root)
     kw = {"market": market, "on_gap": "ignore"}
+    family = family_of(dataset)
+    getter = getattr(c, GETTERS[family])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        if dataset.endswith("lines"):
-            price = {
-                "markPriceKlines": "mark",
-                "indexPriceKlines": "index",
-                "premiumIndexKlines": "premium",
-            }.get(dataset, "trade")
-            c.get_klines(symbol, interval or "1m", start, end, price=price, **kw)
+        if family == "klines":
+            price = DATASET_PRICE[dataset]
+            getter(symbol, interval or "1m", start, end, price=price, **kw)
         else:
-            getter = {
-                "aggTrades": c.get_agg_trades,
-                "trades": c.get_trades,
-                "fundingRate": c.get_funding_rate,
-            }[dataset]
             getter(symbol, start, end, **kw)

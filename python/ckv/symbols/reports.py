@@ -9,7 +9,8 @@ from typing import Any
 
 import pyarrow as pa
 
-from .symbol_names import normal_base
+from .._util.vocab import MARKETS
+from .names import normal_base
 
 SYNCHRONAL_SCHEMA = pa.schema(
     [
@@ -110,7 +111,7 @@ def consolidated_bases(tables: dict[str, pa.Table]) -> pa.Table:
     ``{market}_symbols`` (live symbols of that base, space-separated) and
     ``{market}_earliest`` (their earliest day), ``markets`` (where it trades,
     space-separated) and ``synchronal`` (live spot symbol + USD-M and COIN-M perpetuals)."""
-    markets = [m for m in ("spot", "um", "cm") if m in tables]
+    markets = [m for m in MARKETS if m in tables]
     by_base: dict[str, dict[str, list[dict]]] = {}
     for m in markets:
         for r in _live(tables[m]):

@@ -17,8 +17,8 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from .exceptions import CkvError, NetworkError, RateLimitError
-from .progress import ProgressLine
+from .._util.progress import ProgressLine
+from ..exceptions import CkvError, NetworkError, RateLimitError
 
 PAGE = 1000
 CHUNK = 1024  # requests per get_many call (the progress line moves between calls)

@@ -1,4 +1,4 @@
-"""The exchange simulator (loopback only).
+"""The exchange simulator's server (loopback only).
 
 ``Simulator`` runs a seeded, deterministic Binance on 127.0.0.1: data.binance.vision archives
 (every dataset, interval and quirk), its S3 listing and the spot/um/cm REST APIs, all derived
@@ -10,165 +10,36 @@ from one market of generated trades, with injectable faults and Binance's rate l
 For tests it also tells the truth: ``sim.truth(...)`` is the exact table the exchange holds
 (in ckv's output schema), ``sim.listing(...)`` a symbol's listing window, ``sim.outages(...)``
 the exchange's gaps, and ``sim.set_now(...)`` moves its frozen clock forward.
-
-``serve_routes``/``serve_real_dir`` serve fixed bodies, e.g. real archives under the Vision
-layout (``Simulator(real_dir=...)`` serves them alongside the synthetic market).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
 import os
-import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
-from pathlib import Path
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from . import _core
-from .vision import archive_url
+from .. import _core
+from .._util.times import DAY_US, day_of, to_us
+from .._util.vocab import MARKETS
+from .faults import load_faults
+from .routes import routes_from_dir
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
-__all__ = [
-    "FAULT_KINDS",
-    "RouteServer",
-    "Simulator",
-    "load_faults",
-    "routes_from_dir",
-    "serve_real_dir",
-    "serve_routes",
-]
+__all__ = ["Simulator"]
 
-RouteServer = _core.RouteServer
-
-_NAME = re.compile(
-    r"^(?P<symbol>[A-Z0-9_]+)-(?P<kind>[A-Za-z0-9]+)-(?P<period>\d{4}-\d{2}(?:-\d{2})?)\.zip$"
-)
-_INTERVALS = set("1s 1m 3m 5m 15m 30m 1h 2h 4h 6h 8h 12h 1d 3d 1w 1mo".split())
-
-
-def _market_of(folder: str) -> str:
-    for market in ("um", "cm"):
-        if folder.startswith(market + "_"):
-            return market
-    return "spot"
-
-
-def routes_from_dir(
-    root: str | os.PathLike[str], *, make_checksums: bool = True
-) -> dict[str, bytes]:
-    """Vision paths → bodies for every ``SYMBOL-{interval|dataset}-{period}.zip`` below ``root``.
-
-    The market is taken from the folder name (``um_…`` → USD-M, ``cm_…`` → COIN-M, else spot).
-    A zip without a ``.CHECKSUM`` sidecar gets one made from its bytes (spot format, no LF)
-    when ``make_checksums`` is true.
-    """
-    routes: dict[str, bytes] = {}
-    for path in sorted(Path(root).rglob("*.zip")):
-        m = _NAME.match(path.name)
-        if not m:
-            continue
-        kind = m["kind"]
-        interval = kind if kind in _INTERVALS else None
-        dataset = "klines" if interval else kind
-        market = _market_of(path.parent.name)
-        url = archive_url("", market, dataset, m["symbol"], m["period"], interval)
-        body = path.read_bytes()
-        routes[url] = body
-        sidecar = path.with_name(path.name + ".CHECKSUM")
-        if sidecar.exists():
-            routes[url + ".CHECKSUM"] = sidecar.read_bytes()
-        elif make_checksums:
-            digest = hashlib.sha256(body).hexdigest()
-            routes[url + ".CHECKSUM"] = f"{digest}  {path.name}".encode()
-    return routes
-
-
-@contextmanager
-def serve_routes(routes: Mapping[str, bytes], *, port: int = 0) -> Iterator[_core.RouteServer]:
-    """Serve ``routes`` on 127.0.0.1 (``port`` 0 picks a free one) for the ``with`` block."""
-    server = _core.RouteServer(dict(routes), port=port)
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-@contextmanager
-def serve_real_dir(root: str | os.PathLike[str], *, port: int = 0) -> Iterator[_core.RouteServer]:
-    """Serve the real archives below ``root`` under the Vision layout."""
-    with serve_routes(routes_from_dir(root), port=port) as server:
-        yield server
-
-
-FAULT_KINDS = tuple(
-    "403 404 500 503 slow drop truncate bad_checksum xml_error 429 418 json_truncate html_200"
-    " json_null json_object short_rows bad_number nan_number inf_number empty_200".split()
-)
-_UTC = dt.timezone.utc
-
-
-_EPOCH = dt.datetime(1970, 1, 1, tzinfo=_UTC)
-
-
-def _us(t: Any) -> int:
-    """Exact epoch µs from what ckv's getters accept: an int (epoch **ms**), ``datetime``
-    (naive = UTC; ``pandas.Timestamp`` too), ``date`` (midnight UTC) or ISO string."""
-    if isinstance(t, bool):
-        raise TypeError("a time cannot be a bool")
-    if isinstance(t, int):
-        return t * 1000
-    if isinstance(t, str):
-        t = dt.datetime.fromisoformat(t.strip().replace("Z", "+00:00"))
-    if isinstance(t, dt.datetime):
-        if t.tzinfo is None:
-            t = t.replace(tzinfo=_UTC)
-        return (t - _EPOCH) // dt.timedelta(microseconds=1)
-    if isinstance(t, dt.date):
-        return (t - dt.date(1970, 1, 1)).days * 86_400_000_000
-    raise TypeError(f"cannot read a time from {t!r}")
-
-
-def _date_of(us: int) -> dt.date:
-    return dt.date(1970, 1, 1) + dt.timedelta(days=us // 86_400_000_000)
+DAY_MS = DAY_US // 1000
 
 
 def _ms(t: Any) -> int:
     """Epoch milliseconds from an int (ms), ``datetime`` (naive = UTC), ``date`` or ISO string."""
-    return t if isinstance(t, int) and not isinstance(t, bool) else _us(t) // 1000
+    return t if isinstance(t, int) and not isinstance(t, bool) else to_us(t) // 1000
 
 
 def _day(d: Any) -> int:
-    return _ms(d) // 86_400_000
-
-
-def _parse_fault_line(line: str) -> dict[str, Any]:
-    parts = line.split()
-    if len(parts) < 2:
-        raise ValueError(f"fault line needs 'PATTERN KIND [key=value ...]': {line!r}")
-    fault: dict[str, Any] = {"pattern": parts[0], "kind": parts[1]}
-    for kv in parts[2:]:
-        key, sep, value = kv.partition("=")
-        if not sep:
-            raise ValueError(f"bad fault option {kv!r} (expected key=value)")
-        fault[key] = float(value) if key in ("pause", "fraction") else int(value)
-    return fault
-
-
-def load_faults(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
-    """Read a faults file: a JSON list of objects (``pattern``, ``kind`` and optionally
-    ``times``, ``retry_after``, ``chunk``, ``pause``, ``fraction``), or lines
-    ``PATTERN KIND [key=value ...]`` with ``#`` comments."""
-    text = Path(path).read_text()
-    if text.lstrip().startswith(("[", "{")):
-        data = json.loads(text)
-        return [data] if isinstance(data, dict) else list(data)
-    lines = (ln.split("#", 1)[0].strip() for ln in text.splitlines())
-    return [_parse_fault_line(ln) for ln in lines if ln]
+    return _ms(d) // DAY_MS
 
 
 class Simulator:
@@ -260,7 +131,7 @@ class Simulator:
     @property
     def rest_urls(self) -> dict[str, str]:
         """REST base URLs by market (``CKV_REST_SPOT_URL``, ``..._UM_URL``, ``..._CM_URL``)."""
-        return {"spot": self.url, "um": self.url, "cm": self.url}
+        return dict.fromkeys(MARKETS, self.url)
 
     @property
     def now_ms(self) -> int:
@@ -277,7 +148,7 @@ class Simulator:
         moves forward (``ValueError`` otherwise); archives become published and candles final
         as it passes them, and nothing served before is served differently for the same key
         unless it was still open (a monthly 3d/1w archive's last candle)."""
-        self._server.set_now_us(_us(t))
+        self._server.set_now_us(to_us(t))
 
     def add_routes(self, routes: Mapping[str, bytes]) -> None:
         """Serve these ``{path: body}`` ahead of the synthetic market (e.g. a real archive at
@@ -305,22 +176,22 @@ class Simulator:
         else ms). fundingRate: ``form="vision"`` gives the archive's fields (interval hours,
         ``mark_price`` null), ``form="rest"`` REST's (``mark_price``, interval null). A request
         of over ~50 M rows or 400 days of trades raises ``ValueError``."""
-        from .arrow import to_table
+        from .._util.arrow import to_table
 
         stream = self._server.truth(
-            market, dataset, symbol, interval, _us(start), _us(end), form=form
+            market, dataset, symbol, interval, to_us(start), to_us(end), form=form
         )
         return to_table(stream)
 
     def listing(self, market: str, symbol: str) -> tuple[dt.date, dt.date | None]:
         """``(first day with data, last day or None while listed)`` of ``symbol``."""
         first, last = self._server.listing(market, symbol)
-        return _date_of(first), None if last is None else _date_of(last)
+        return day_of(first), None if last is None else day_of(last)
 
     def outages(self, market: str, start: Any, end: Any) -> list[tuple[int, int]]:
         """The exchange's merged no-trading windows ``(start_us, end_us)`` on ``market``
         overlapping ``[start, end)``, clipped to it: the true gaps of its klines."""
-        return [tuple(w) for w in self._server.outages(market, _us(start), _us(end))]
+        return [tuple(w) for w in self._server.outages(market, to_us(start), to_us(end))]
 
     def env(self) -> dict[str, str]:
         """The ``CKV_*`` variables that point ckv at this simulator."""

@@ -8,20 +8,28 @@ and checks them against the exchange's own klines, then reads the month again fr
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 import tempfile
 import time
 import warnings
+from typing import Any
 
-import pyarrow as pa
-import pyarrow.compute as pc
-
-from .client import Client
-from .gaps import find_gaps
-from .resample import resample
-from .sim import Simulator
+__all__ = ["add_parser", "run", "run_demo"]
 
 UTC = dt.timezone.utc
+
+
+def add_parser(sub: Any) -> argparse.ArgumentParser:
+    p = sub.add_parser("demo", help="fetch a month of 1m klines from a local simulator")
+    p.add_argument("--days", type=int, default=30, help="days of 1m klines to fetch")
+    p.set_defaults(func=run)
+    return p
+
+
+def run(args: argparse.Namespace) -> int:
+    run_demo(days=args.days)
+    return 0
 
 
 def _ms(seconds: float) -> str:
@@ -31,6 +39,14 @@ def _ms(seconds: float) -> str:
 def run_demo(days: int = 30, symbol: str = "BTCUSDT") -> None:
     if days < 2:
         raise ValueError("--days must be at least 2")
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from .._util.arrow import find_gaps
+    from ..client import Client
+    from ..resample import resample
+    from ..sim import Simulator
+
     with tempfile.TemporaryDirectory(prefix="ckv-demo-") as cache, Simulator(seed=42) as sim:
         now = dt.datetime.fromtimestamp(sim.now_ms / 1000, UTC)
         client = Client(

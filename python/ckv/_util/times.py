@@ -7,10 +7,16 @@ from typing import Union
 
 UTC = dt.timezone.utc
 US = 1_000_000
-DAY_US = 86_400 * US
+DAY_S = 86_400
+DAY_US = DAY_S * US
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=UTC)
 
 TimeLike = Union[dt.datetime, dt.date, str, int]
+
+
+def timedelta_us(delta: dt.timedelta) -> int:
+    """``delta`` in whole microseconds (exact: no float on the way)."""
+    return (delta.days * DAY_S + delta.seconds) * US + delta.microseconds
 
 
 def to_us(value: TimeLike, name: str = "time") -> int:
@@ -27,8 +33,7 @@ def to_us(value: TimeLike, name: str = "time") -> int:
     if isinstance(value, dt.datetime):
         if value.tzinfo is None:
             value = value.replace(tzinfo=UTC)
-        delta = value - EPOCH
-        return (delta.days * 86_400 + delta.seconds) * US + delta.microseconds
+        return timedelta_us(value - EPOCH)
     if isinstance(value, dt.date):
         return (value - dt.date(1970, 1, 1)).days * DAY_US
     if isinstance(value, int):

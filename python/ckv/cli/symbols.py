@@ -1,7 +1,6 @@
 """``ckv symbols``: list what Binance Vision has (spot, USD-M, COIN-M) and write the reports.
 
-Wire into the main CLI with ``add_symbols_parser(subparsers)``; standalone:
-``python -m ckv.symbols_cli --markets spot,um,cm -o reports/``.
+E.g. ``ckv symbols --markets spot,um,cm -o reports/``.
 
 Files written into ``-o`` (UTF-8 CSV with a header, dates ``YYYY-MM-DD``, booleans
 ``true``/``false``, lists space-separated; see docs/symbols.md):
@@ -24,17 +23,16 @@ import csv
 import datetime as dt
 import os
 import sys
-from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pyarrow as pa
+from .._util.vocab import MARKETS
+from . import options
 
-from .exceptions import CkvError
+if TYPE_CHECKING:
+    import pyarrow as pa
 
-__all__ = ["add_symbols_parser", "main", "run_symbols", "write_csv"]
-
-MARKETS = ("spot", "um", "cm")
+__all__ = ["add_parser", "run", "write_csv"]
 
 
 def _markets(text: str) -> list[str]:
@@ -57,7 +55,7 @@ def _ttl(text: str) -> float:
     return value
 
 
-def add_symbols_parser(subparsers: Any) -> argparse.ArgumentParser:
+def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Add ``symbols`` to an ``argparse`` subparsers object; the handler is stored as
     ``func`` and returns an exit code."""
     p = subparsers.add_parser(
@@ -81,8 +79,8 @@ def add_symbols_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument(
         "-o", "--output", default=".", help="folder for the CSV reports (default: current)"
     )
-    p.add_argument("--cache-dir", help="cache folder (default: $CKV_CACHE_DIR or user cache)")
-    p.add_argument("--listing-url", help="S3 listing URL ($CKV_LISTING_URL)")
+    options.add_cache_dir(p)
+    options.add_listing_url(p)
     p.add_argument(
         "--ttl",
         type=_ttl,
@@ -91,7 +89,7 @@ def add_symbols_parser(subparsers: Any) -> argparse.ArgumentParser:
         help="reuse a cached listing younger than this (default 21600 = 6 h)",
     )
     p.add_argument("--refresh", action="store_true", help="ignore the cached listing")
-    p.set_defaults(func=run_symbols)
+    p.set_defaults(func=run)
     return p
 
 
@@ -127,17 +125,11 @@ def _column_order(table: pa.Table) -> pa.Table:
     return table.select(["symbol", "base", "quote", "earliest", "latest", "delisted", "intervals"])
 
 
-def run_symbols(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> int:
     """Handler of ``ckv symbols``."""
-    from .client import Client
-    from .symbols import (
-        consolidated_bases,
-        list_symbols,
-        spot_um_usdt,
-        synchronal_from,
-    )
+    from ..symbols import consolidated_bases, list_symbols, spot_um_usdt, synchronal_from
 
-    client = Client(cache_dir=args.cache_dir, listing_url=args.listing_url)
+    client = options.make_client(args)
     progress = bool(getattr(sys.stderr, "isatty", lambda: False)())
     out = Path(args.output)
     tables: dict[str, pa.Table] = {}
@@ -172,27 +164,3 @@ def run_symbols(args: argparse.Namespace) -> int:
         path = write_csv(table, out / name)
         print(f"{path}: {table.num_rows:,} rows")
     return 0
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m ckv.symbols_cli [options]`` = ``ckv symbols [options]``."""
-    argv = list(sys.argv[1:] if argv is None else argv)
-    debug = "--debug" in argv
-    argv = [a for a in argv if a != "--debug"]
-    parser = argparse.ArgumentParser(prog="ckv")
-    add_symbols_parser(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(["symbols", *argv])
-    try:
-        return int(args.func(args) or 0)
-    except KeyboardInterrupt:
-        print("ckv: interrupted", file=sys.stderr)
-        return 130
-    except (CkvError, ValueError, OSError) as e:
-        if debug:
-            raise
-        print(f"ckv: error: {e}", file=sys.stderr)
-        return 1
-
-
-if __name__ == "__main__":
-    sys.exit(main())
