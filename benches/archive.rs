@@ -7,7 +7,7 @@ use std::hint::black_box;
 use std::path::PathBuf;
 
 use _core::archive::read_archive;
-use _core::schema::Dataset;
+use _core::model::dataset::Dataset;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use flate2::{Decompress, FlushDecompress, Status};
 use sha2::{Digest, Sha256};

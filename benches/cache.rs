@@ -13,8 +13,8 @@ use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 
 use _core::cache::{read_ipc, write_ipc};
 use _core::check::find_gaps;
-use _core::interval::{Interval, MINUTE_US};
-use _core::schema::Dataset;
+use _core::model::dataset::Dataset;
+use _core::model::interval::{Interval, MINUTE_US};
 
 fn ts(v: impl Iterator<Item = i64>) -> ArrayRef {
     Arc::new(TimestampMicrosecondArray::from_iter_values(v).with_timezone("UTC"))

@@ -7,8 +7,8 @@ use std::hint::black_box;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
+use _core::model::dataset::Dataset;
 use _core::parse::parse_bytes;
-use _core::schema::Dataset;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 
 fn fixtures() -> PathBuf {

@@ -6,7 +6,7 @@ use sha2::{Digest, Sha256};
 
 use super::testzip::{bomb, build, deflate, honest, zip64_extra, Spec};
 use super::*;
-use crate::zipwrite::zip_one;
+use crate::archive::write::zip_one;
 
 const ROW: &[u8] = b"1672531200000,1.0,2.0,0.5,1.5,10.0,1672531259999,15.0,7,5.0,7.5,0\n";
 

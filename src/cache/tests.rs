@@ -16,7 +16,7 @@ use super::read::read_mapped;
 use super::write::write_atomic;
 use super::{read_ipc, read_metadata, write_ipc};
 use crate::error::Error;
-use crate::schema::ts_type;
+use crate::model::schema::ts_type;
 
 /// A fresh, empty scratch directory for one test.
 fn scratch(name: &str) -> PathBuf {

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use super::klines::tests::klines;
 use super::{find_gaps, Gap, GapKind};
-use crate::interval::{days_from_civil, Interval, DAY_US, MINUTE_US};
+use crate::model::interval::{days_from_civil, Interval, DAY_US, MINUTE_US};
 
 fn fixtures() -> Option<PathBuf> {
     let dir = crate::parse::testutil::fixtures_root();

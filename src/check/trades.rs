@@ -128,7 +128,7 @@ pub(crate) mod tests {
 
     use super::*;
     use crate::check::find_gaps;
-    use crate::schema::Dataset;
+    use crate::model::dataset::Dataset;
 
     fn ts(v: &[i64]) -> ArrayRef {
         Arc::new(TimestampMicrosecondArray::from(v.to_vec()).with_timezone("UTC"))

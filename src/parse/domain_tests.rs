@@ -5,7 +5,7 @@
 
 use super::parse_bytes;
 use super::robustness::{parse_err, KLINE, KLINE2};
-use crate::schema::Dataset;
+use crate::model::dataset::Dataset;
 
 /// The first line is skipped only when it is exactly one of the dataset's Binance headers.
 #[test]

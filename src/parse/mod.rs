@@ -29,7 +29,7 @@ mod trades;
 use arrow_array::RecordBatch;
 
 use crate::error::Result;
-use crate::schema::Dataset;
+use crate::model::dataset::Dataset;
 use driver::Driver;
 
 /// Incremental CSV → Arrow parser for one file.

@@ -5,7 +5,7 @@
 use super::testutil::{fixture_files, read_csv};
 use super::{parse_bytes, CsvParser};
 use crate::error::Error;
-use crate::schema::Dataset;
+use crate::model::dataset::Dataset;
 
 pub(super) const KLINE: &str =
     "1577836800000,7195.24000000,7196.25000000,7183.14000000,7186.68000000,\

@@ -14,7 +14,7 @@ use std::sync::{Arc, RwLock};
 
 use bytes::Bytes;
 
-use crate::interval::{Interval, DAY_US};
+use crate::model::interval::{Interval, DAY_US};
 
 use super::config::SimConfig;
 use super::data::Data;

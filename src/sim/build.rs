@@ -2,7 +2,7 @@
 //! one deflated member named like the zip, and the `.CHECKSUM` sidecar of the zip's sha256.
 //! Monthly files are their days' rows back to back; 3d/1w/1mo candles span their whole interval.
 
-use crate::interval::{Interval, DAY_US};
+use crate::model::interval::{Interval, DAY_US};
 
 use super::csv::{funding_row, has_header, header, RowWriter};
 use super::data::Data;

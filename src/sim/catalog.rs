@@ -6,7 +6,7 @@
 //! listing can be paged across thousands of keys.
 
 use crate::error::{Error, Result};
-use crate::interval::days_from_civil;
+use crate::model::interval::days_from_civil;
 
 use super::rng::{key, str_key};
 

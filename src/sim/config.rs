@@ -1,7 +1,7 @@
 //! The simulator's settings: seed, clock, activity, exchange outages, missing archives, cache
 //! budget and REST rate limits. Everything has a Binance-like default.
 
-use crate::interval::{days_from_civil, DAY_US, HOUR_US, MINUTE_US};
+use crate::model::interval::{days_from_civil, DAY_US, HOUR_US, MINUTE_US};
 
 use super::catalog::Market;
 

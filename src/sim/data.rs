@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use crate::interval::{Interval, DAY_US};
+use crate::model::interval::{Interval, DAY_US};
 
 use super::catalog::Symbol;
 use super::daygen::{generate, DayTrades};
@@ -167,7 +167,7 @@ impl Data {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::interval::{days_from_civil, HOUR_US, MINUTE_US};
+    use crate::model::interval::{days_from_civil, HOUR_US, MINUTE_US};
     use crate::sim::catalog::Market;
     use crate::sim::config::SimConfig;
     use crate::sim::klines::regroup;

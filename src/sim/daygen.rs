@@ -8,7 +8,7 @@
 //! 2025); the first active second of a day always holds a trade, so every candle of the day
 //! has an in-day previous close.
 
-use crate::interval::{DAY_US, MINUTE_US, SECOND_US};
+use crate::model::interval::{DAY_US, MINUTE_US, SECOND_US};
 
 use super::catalog::Symbol;
 use super::market::Exchange;
@@ -195,7 +195,7 @@ pub fn minute_path(ex: &Exchange, sym: &Symbol, day: i64) -> Vec<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::interval::days_from_civil;
+    use crate::model::interval::days_from_civil;
     use crate::sim::catalog::Market;
     use crate::sim::config::SimConfig;
 

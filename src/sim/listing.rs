@@ -7,7 +7,7 @@
 //! `Size` of a zip is an estimate (building every archive to list it would be too slow);
 //! `.CHECKSUM` sizes are exact.
 
-use crate::interval::{civil_from_days, days_from_civil, Interval, DAY_US};
+use crate::model::interval::{civil_from_days, days_from_civil, Interval, DAY_US};
 
 use super::catalog::Market;
 use super::market::Exchange;

@@ -6,7 +6,7 @@
 //! reverting premium; premium index = mark / index − 1, all in 10^-8 units. Seconds inside an
 //! outage have no sample, so these klines show the same holes as the trade klines.
 
-use crate::interval::{DAY_US, HOUR_US, MINUTE_US, SECOND_US};
+use crate::model::interval::{DAY_US, HOUR_US, MINUTE_US, SECOND_US};
 
 use super::catalog::Symbol;
 use super::daygen::{minute_path, DayTrades};
@@ -173,7 +173,7 @@ pub fn funding(ex: &Exchange, sym: &Symbol, day: i64) -> Vec<Funding> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::interval::days_from_civil;
+    use crate::model::interval::days_from_civil;
     use crate::sim::catalog::Market;
     use crate::sim::config::SimConfig;
     use crate::sim::daygen::generate;

@@ -13,7 +13,7 @@ use std::sync::OnceLock;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::error::{Error, Result};
-use crate::interval::{days_from_civil, DAY_US};
+use crate::model::interval::{days_from_civil, DAY_US};
 
 use super::catalog::{default_symbols, Market, Symbol};
 use super::config::SimConfig;

@@ -23,7 +23,7 @@ use tokio::sync::watch;
 pub use super::body::Delivery;
 use super::body::SimBody;
 use crate::error::{Error, Result};
-use crate::runtime;
+use crate::net::runtime;
 
 /// A request as handlers see it.
 #[derive(Debug, Clone)]

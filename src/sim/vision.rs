@@ -8,7 +8,7 @@
 
 use sha2::{Digest, Sha256};
 
-use crate::interval::{civil_from_days, days_from_civil, Interval, DAY_US};
+use crate::model::interval::{civil_from_days, days_from_civil, Interval, DAY_US};
 
 use super::catalog::{Market, Symbol};
 use super::market::Exchange;

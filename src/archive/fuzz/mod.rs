@@ -23,9 +23,9 @@ use arrow_schema::DataType;
 use super::{ArchiveLimits, ArchiveStream};
 use crate::check::find_gaps;
 use crate::error::Error;
-use crate::interval::{Interval, MINUTE_US};
+use crate::model::dataset::Dataset;
+use crate::model::interval::{Interval, MINUTE_US};
 use crate::parse::CsvParser;
-use crate::schema::Dataset;
 use inputs::{mutate, real_seeds, seeds, zips, Rng};
 
 /// Mutated inputs per dataset and kind (CSV, zip).

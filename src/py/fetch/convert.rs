@@ -6,8 +6,8 @@ use pyo3::types::{PyBytes, PyDict};
 
 use super::super::arrow::ArrowStream;
 use super::super::errors::to_py_value;
-use crate::fetch::Outcome;
-use crate::http::{is_transient, Answer};
+use crate::net::fetch::Outcome;
+use crate::net::http::{is_transient, Answer};
 
 /// One `get_many` answer for Python: `(status, headers, body)` or the exception.
 pub(super) fn answer_tuple(py: Python<'_>, answer: crate::Result<Answer>) -> PyResult<Py<PyAny>> {

@@ -2,7 +2,7 @@
 //! historical trades, fundingRate — with Binance's parameter semantics (`startTime`,
 //! `endTime`, `limit`, `fromId`), answering the same rows the archives hold.
 
-use crate::interval::{Interval, DAY_US, HOUR_US};
+use crate::model::interval::{Interval, DAY_US, HOUR_US};
 use crate::sim::catalog::{Market, Symbol};
 use crate::sim::csv::{push_fixed, RowWriter};
 use crate::sim::data::Data;

@@ -1,7 +1,7 @@
 //! Tests of the REST endpoints against the archives.
 
 use super::*;
-use crate::interval::{days_from_civil, DAY_US};
+use crate::model::interval::{days_from_civil, DAY_US};
 use crate::sim::config::{Limits, SimConfig};
 use crate::sim::market::Exchange;
 use crate::sim::vision::{build_csv, parse_path};

@@ -4,7 +4,7 @@
 //! before anything is generated.
 
 use crate::error::{Error, Result};
-use crate::interval::{Interval, DAY_US};
+use crate::model::interval::{Interval, DAY_US};
 
 use super::super::catalog::Symbol;
 use super::super::mark::PriceKind;

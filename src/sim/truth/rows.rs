@@ -1,6 +1,6 @@
 //! The truth's columns while rows are read: one key column and the value columns of one
 //! dataset, kept in key order, turned into a `RecordBatch` of ckv's output schema
-//! (`crate::schema`) at the end. Every column holds one value per row, or none at all when the
+//! (`crate::model::schema`) at the end. Every column holds one value per row, or none at all when the
 //! dataset has no such column.
 
 use std::sync::Arc;
@@ -10,8 +10,8 @@ use arrow_array::{
 };
 
 use crate::error::Result;
-use crate::interval::Interval;
-use crate::schema::Dataset;
+use crate::model::dataset::Dataset;
+use crate::model::interval::Interval;
 
 use super::Kind;
 

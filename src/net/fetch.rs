@@ -17,8 +17,8 @@ pub use tasks::{Batch, Deadline};
 
 use crate::archive::{parse_checksum, ArchiveOutput, ArchiveStream};
 use crate::error::{Error, Result};
-use crate::http::{Answer, HttpClient, Tally};
-use crate::schema::Dataset;
+use crate::model::dataset::Dataset;
+use crate::net::http::{Answer, HttpClient, Tally};
 
 /// A `.CHECKSUM` sidecar is one line; anything longer is not one.
 const SIDECAR_MAX: usize = 64 * 1024;
