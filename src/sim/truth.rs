@@ -23,11 +23,11 @@ use arrow_array::RecordBatch;
 use crate::error::{Error, Result};
 use crate::model::interval::{Interval, DAY_US};
 
-use super::catalog::{Market, Symbol};
-use super::csv::{funding_row, push_fixed, push_int, RowWriter};
-use super::mark::{funding, PriceKind};
-use super::market::Exchange;
-use super::Simulator;
+use crate::sim::market::catalog::{Market, Symbol};
+use crate::sim::market::exchange::Exchange;
+use crate::sim::market::mark::{funding, PriceKind};
+use crate::sim::vision::csv::{funding_row, push_fixed, push_int, RowWriter};
+use crate::sim::Simulator;
 
 /// Most rows one truth request may produce (estimated before generating).
 pub const MAX_ROWS: i64 = 50_000_000;

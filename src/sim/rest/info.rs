@@ -3,8 +3,8 @@
 //! COIN-M). Delisted symbols show status `BREAK` (spot) or `SETTLING`.
 
 use crate::model::interval::DAY_US;
-use crate::sim::catalog::{Market, Symbol};
-use crate::sim::csv::push_fixed;
+use crate::sim::market::catalog::{Market, Symbol};
+use crate::sim::vision::csv::push_fixed;
 
 use super::params::{ApiError, Params};
 use super::queries::Ctx;

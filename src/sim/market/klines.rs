@@ -187,8 +187,8 @@ mod tests {
     use super::*;
     use crate::model::interval::{HOUR_US, MINUTE_US};
     use crate::sim::config::SimConfig;
-    use crate::sim::daygen::generate;
-    use crate::sim::market::Exchange;
+    use crate::sim::market::daygen::generate;
+    use crate::sim::market::exchange::Exchange;
 
     #[test]
     fn hourly_from_trades_equals_merged_minutes_and_outage_has_no_candles() {

@@ -9,10 +9,10 @@
 
 use crate::model::interval::{civil_from_days, days_from_civil, Interval, DAY_US};
 
-use super::catalog::Market;
-use super::market::Exchange;
-use super::rng::{mix, str_key};
-use super::vision::{datasets, folders, intervals, ArchiveId, Freq};
+use super::{datasets, folders, intervals, ArchiveId, Freq};
+use crate::sim::market::catalog::Market;
+use crate::sim::market::exchange::Exchange;
+use crate::sim::market::rng::{mix, str_key};
 
 /// One listed entry: a key (file) or a folder (ends with `/`).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -11,7 +11,7 @@
 use crate::model::interval::{DAY_US, MINUTE_US, SECOND_US};
 
 use super::catalog::Symbol;
-use super::market::Exchange;
+use super::exchange::Exchange;
 use super::rng::{key, Rng};
 
 /// A day of trades in columns. Trade `i` has id `first_trade_id + i`.
@@ -196,8 +196,8 @@ pub fn minute_path(ex: &Exchange, sym: &Symbol, day: i64) -> Vec<f64> {
 mod tests {
     use super::*;
     use crate::model::interval::days_from_civil;
-    use crate::sim::catalog::Market;
     use crate::sim::config::SimConfig;
+    use crate::sim::market::catalog::Market;
 
     #[test]
     fn a_day_has_its_counts_sorted_times_and_a_first_second_trade() {

@@ -245,7 +245,7 @@ mod tests {
     fn quote_amounts_fit_eight_decimals() {
         for s in default_symbols()
             .iter()
-            .chain(super::super::many::many_symbols(500).iter())
+            .chain(crate::sim::market::many::many_symbols(500).iter())
         {
             assert!(s.price_dp + s.qty_dp <= 8, "{}", s.name);
             assert!(s.knots.windows(2).all(|w| w[0].0 < w[1].0), "{}", s.name);
