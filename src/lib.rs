@@ -1,9 +1,9 @@
 //! ckv core: Binance Vision archives → verified Arrow batches → memory-mapped IPC caches.
 //!
 //! The modules follow the stages of docs/architecture.md ("Stages"): `model` (datasets,
-//! intervals, schemas), `net` (HTTP, fetch), `archive`, `parse`, `check`, `cache`, and `sim` (the
-//! simulated exchange). Each is pure Rust returning `Result<_, Error>`; only `py` (behind the
-//! default `python` feature) touches Python.
+//! intervals, schemas), `net` (HTTP, fetch), `archive`, `parse`, `check`, `cache`, and `sim`
+//! (the simulated exchange, behind the default `sim` feature). Each is pure Rust returning
+//! `Result<_, Error>`; only `py` (behind the default `python` feature) touches Python.
 
 pub mod archive;
 pub mod cache;
@@ -12,6 +12,7 @@ pub mod error;
 pub mod model;
 pub mod net;
 pub mod parse;
+#[cfg(feature = "sim")]
 pub mod sim;
 
 #[cfg(feature = "python")]
