@@ -103,7 +103,7 @@ fn checksum_mismatch_wins_over_content_errors() {
 #[test]
 fn corrupted_deflate_or_crc_is_detected() {
     let body = archive(3000);
-    let mut bad = body.clone();
+    let mut bad = body;
     let mid = bad.len() / 2;
     bad[mid] ^= 0x55;
     bad[mid + 1] ^= 0xAA;
@@ -154,7 +154,7 @@ fn header_sizes_and_crc_must_match_the_data() {
         (
             Spec {
                 csize: good.csize + 1,
-                ..good.clone()
+                ..good
             },
             "compressed size differs",
         ),
@@ -207,7 +207,7 @@ fn a_huge_header_claim_reserves_only_for_what_arrives() {
 /// Peak heap bytes of `f` where the probe allocator is in use, else 0 (the `python` build).
 fn measure<T>(f: impl FnOnce() -> T) -> (T, usize) {
     #[cfg(not(feature = "python"))]
-    return super::probe::peak_during(f);
+    return probe::peak_during(f);
     #[cfg(feature = "python")]
     return (f(), 0);
 }

@@ -9,6 +9,10 @@ use super::klines::tests::klines;
 use super::{find_gaps, Gap, GapKind};
 use crate::model::interval::{days_from_civil, Interval, DAY_US, MINUTE_US};
 
+#[allow(
+    clippy::print_stderr,
+    reason = "says why the real-fixture tests did nothing"
+)]
 fn fixtures() -> Option<PathBuf> {
     let dir = crate::parse::testutil::fixtures_root();
     if dir.is_dir() {

@@ -79,7 +79,7 @@ pub async fn fetch_all(
         client,
         requests,
         policy,
-        progress,
+        &progress,
         deadline,
     );
     let outcomes = collect(n, rx, Outcome::Failed).await;
@@ -94,7 +94,7 @@ pub fn spawn_each(
     client: &HttpClient,
     requests: Vec<ArchiveRequest>,
     policy: ChecksumPolicy,
-    progress: Arc<Progress>,
+    progress: &Arc<Progress>,
     deadline: Option<Deadline>,
 ) -> (Batch, UnboundedReceiver<(usize, Outcome)>) {
     progress

@@ -60,7 +60,7 @@ impl RowSink for AggTrades {
         } else {
             (None, p)
         };
-        let cols = 7 + best.is_some() as u8;
+        let cols = 7 + u8::from(best.is_some());
         let p = row_end(b, p, cols - 1)?;
         if cols != self.cols {
             if self.cols != 0 {
@@ -199,7 +199,7 @@ mod tests {
             Err(Error::Parse {
                 line: 2, reason, ..
             }) => {
-                assert!(reason.contains("expected 7 columns, found 8"), "{reason}")
+                assert!(reason.contains("expected 7 columns, found 8"), "{reason}");
             }
             other => panic!("{other:?}"),
         }
@@ -211,7 +211,7 @@ mod tests {
                 assert!(
                     reason.contains("expected 7 or 8 columns, found 9"),
                     "{reason}"
-                )
+                );
             }
             other => panic!("{other:?}"),
         }

@@ -59,7 +59,7 @@ impl Bits {
     /// Append one value.
     #[inline(always)]
     pub fn push(&mut self, v: bool) {
-        self.word |= (v as u64) << self.used;
+        self.word |= u64::from(v) << self.used;
         self.used += 1;
         if self.used == 64 {
             self.words.push(self.word.to_le());

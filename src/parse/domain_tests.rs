@@ -24,7 +24,7 @@ fn only_binance_headers_are_headers() {
         format!(" {KLINE}"),
         format!("-{KLINE}"),
         kh.replace("open_time", "Open_time"),
-        kh.to_string() + ",",
+        format!("{kh},"),
         "calc_time,funding_interval_hours,last_funding_rate".into(),
     ] {
         let csv = format!("{first}\n{KLINE2}\n");

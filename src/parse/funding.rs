@@ -123,7 +123,7 @@ mod tests {
             Err(Error::Parse {
                 line: 2, reason, ..
             }) => {
-                assert_eq!(reason, "expected 3 columns, found 2")
+                assert_eq!(reason, "expected 3 columns, found 2");
             }
             other => panic!("{other:?}"),
         }

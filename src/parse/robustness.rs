@@ -211,7 +211,7 @@ fn random_and_mutated_bytes_never_panic() {
     for (dataset, data) in &real {
         for _ in 0..300 {
             let mut d = data.clone();
-            for _ in 0..1 + rng(&mut seed) % 4 {
+            for _ in 0..=(rng(&mut seed) % 4) {
                 let at = (rng(&mut seed) % d.len() as u64) as usize;
                 match rng(&mut seed) % 3 {
                     0 => d[at] = rng(&mut seed) as u8,

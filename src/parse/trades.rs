@@ -58,7 +58,7 @@ impl RowSink for Trades {
         } else {
             (None, p)
         };
-        let cols = 6 + best.is_some() as u8;
+        let cols = 6 + u8::from(best.is_some());
         let p = row_end(b, p, cols - 1)?;
         if cols != self.cols {
             if self.cols != 0 {

@@ -167,6 +167,10 @@ impl Fetcher {
     /// `verified`, `sha256`, `rows`, `compressed_bytes`, `csv_bytes` and `table` (an Arrow
     /// stream or None).
     #[pyo3(signature = (urls, dataset, *, checksum = "if_present", progress = None, deadline_s = None))]
+    #[allow(
+        clippy::needless_pass_by_value,
+        reason = "PyO3 extracts the list by value"
+    )]
     fn fetch_archives<'py>(
         &self,
         py: Python<'py>,
@@ -210,7 +214,7 @@ impl Fetcher {
             &self.client,
             requests,
             policy,
-            counters,
+            &counters,
             deadline,
         );
         Ok(ArchiveJob::new(urls, batch, rx))
@@ -227,7 +231,7 @@ fn archive_args(
 ) -> PyResult<(Vec<ArchiveRequest>, ChecksumPolicy, Option<Deadline>)> {
     let dataset: Dataset = dataset
         .parse()
-        .map_err(|e: Error| super::errors::to_py(py, e))?;
+        .map_err(|e: Error| super::errors::to_py(py, &e))?;
     let policy = match checksum {
         "require" => ChecksumPolicy::Require,
         "if_present" => ChecksumPolicy::IfPresent,

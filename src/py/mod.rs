@@ -52,7 +52,7 @@ where
     let out = py.detach(|| std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)));
     match out {
         Ok(Ok(v)) => Ok(v),
-        Ok(Err(e)) => Err(errors::to_py(py, e)),
+        Ok(Err(e)) => Err(errors::to_py(py, &e)),
         Err(panic) => Err(errors::internal(py, &panic)),
     }
 }

@@ -164,7 +164,7 @@ pub(super) fn mutate(d: &mut Vec<u8>, rng: &mut Rng) {
         b"0",
         b"99999999999999999999",
     ];
-    for _ in 0..1 + rng.below(4) {
+    for _ in 0..=rng.below(4) {
         if d.is_empty() {
             d.push(b'1');
         }

@@ -95,8 +95,7 @@ pub fn generate(ex: &Exchange, sym: &Symbol, day: i64) -> DayTrades {
         if !r.chance(0.65) {
             maker = r.chance(0.5);
         }
-        let offset =
-            if r.chance(0.4) { 1 } else { 0 } + if r.chance(0.1) { r.below(4) as i64 } else { 0 };
+        let offset = i64::from(r.chance(0.4)) + if r.chance(0.1) { r.below(4) as i64 } else { 0 };
         let ticks = if maker {
             mid.floor() as i64 - offset
         } else {

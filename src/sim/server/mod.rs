@@ -106,6 +106,7 @@ impl Reply {
     }
 
     /// Add a header.
+    #[allow(clippy::needless_pass_by_value, reason = "takes what `format!` takes")]
     pub fn with_header(mut self, name: &str, value: impl ToString) -> Self {
         self.headers.push((name.to_string(), value.to_string()));
         self

@@ -147,7 +147,7 @@ impl RowWriter<'_> {
                 } else {
                     s.qty_dp
                 };
-                push_fixed(buf, units, dp, out)
+                push_fixed(buf, units, dp, out);
             }
             (Market::Cm, true) => push_fixed(buf, units, dp, dp),
             (_, false) => push_trim(buf, units, dp),

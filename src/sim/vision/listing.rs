@@ -134,7 +134,7 @@ pub fn children(ex: &Exchange, dir: &str) -> Option<Vec<Node>> {
 fn estimate(ex: &Exchange, id: &ArchiveId) -> u64 {
     let days = (id.last_day - id.first_day + 1) as u64;
     let (rows, row_bytes) = match (id.dataset, id.interval) {
-        ("aggTrades", _) | ("trades", _) => {
+        ("aggTrades" | "trades", _) => {
             let n: i64 = (id.first_day..=id.last_day)
                 .map(|d| ex.day_counts(id.sym, d).1)
                 .sum();
