@@ -3,11 +3,13 @@
 //! CRC-32 + parse into Arrow). Throughput is counted in bytes of CSV produced (SHA-256: bytes
 //! of zip hashed). Skips with a message when the real fixtures are absent.
 
+#![allow(clippy::print_stderr, reason = "a bench reports skips on stderr")]
+
 use std::hint::black_box;
 use std::path::PathBuf;
 
 use _core::archive::read_archive;
-use _core::schema::Dataset;
+use _core::model::dataset::Dataset;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use flate2::{Decompress, FlushDecompress, Status};
 use sha2::{Digest, Sha256};
@@ -57,7 +59,7 @@ fn bench_archive(c: &mut Criterion) {
     g.sample_size(10);
     g.throughput(Throughput::Bytes(csv));
     g.bench_function("inflate_only", |b| {
-        b.iter(|| zips.iter().map(|z| inflate(z, &mut out)).sum::<u64>())
+        b.iter(|| zips.iter().map(|z| inflate(z, &mut out)).sum::<u64>());
     });
     g.bench_function("sha256_inflate_crc_parse", |b| {
         b.iter(|| {
@@ -69,7 +71,7 @@ fn bench_archive(c: &mut Criterion) {
                 })
                 .sum();
             black_box(rows)
-        })
+        });
     });
     g.throughput(Throughput::Bytes(zip_bytes));
     g.bench_function("sha256_only", |b| {
@@ -77,7 +79,7 @@ fn bench_archive(c: &mut Criterion) {
             zips.iter()
                 .map(|z| Sha256::digest(z)[0])
                 .fold(0u8, |a, x| a ^ x)
-        })
+        });
     });
     g.finish();
 }

@@ -13,8 +13,8 @@ use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 
 use _core::cache::{read_ipc, write_ipc};
 use _core::check::find_gaps;
-use _core::interval::{Interval, MINUTE_US};
-use _core::schema::Dataset;
+use _core::model::dataset::Dataset;
+use _core::model::interval::{Interval, MINUTE_US};
 
 fn ts(v: impl Iterator<Item = i64>) -> ArrayRef {
     Arc::new(TimestampMicrosecondArray::from_iter_values(v).with_timezone("UTC"))
@@ -53,8 +53,8 @@ fn agg_trades(n: i64) -> RecordBatch {
         Arc::new(Int64Array::from_iter_values((0..n).map(|k| 3 * k))),
         Arc::new(Int64Array::from_iter_values((0..n).map(|k| 3 * k + 2))),
         ts((0..n).map(|k| 1_672_531_200_000_000 + k * 40)),
-        Arc::new(BooleanArray::from_iter((0..n).map(|k| Some(k % 2 == 0)))),
-        Arc::new(BooleanArray::from_iter((0..n).map(|_| Some(true)))),
+        Arc::new((0..n).map(|k| Some(k % 2 == 0)).collect::<BooleanArray>()),
+        Arc::new((0..n).map(|_| Some(true)).collect::<BooleanArray>()),
     ];
     RecordBatch::try_new(Dataset::AggTrades.schema(), cols).unwrap()
 }
@@ -74,17 +74,17 @@ fn bench_check(c: &mut Criterion) {
     let k = split(&klines(n), 30);
     g.throughput(Throughput::Elements(n as u64));
     g.bench_function("klines_1m_10M_rows", |b| {
-        b.iter(|| find_gaps(black_box(&k), Some(Interval::Fixed(MINUTE_US))).unwrap())
+        b.iter(|| find_gaps(black_box(&k), Some(Interval::Fixed(MINUTE_US))).unwrap());
     });
     let month = split(&klines(44_640), 31);
     g.throughput(Throughput::Elements(44_640));
     g.bench_function("klines_1m_month_in_cache", |b| {
-        b.iter(|| find_gaps(black_box(&month), Some(Interval::Fixed(MINUTE_US))).unwrap())
+        b.iter(|| find_gaps(black_box(&month), Some(Interval::Fixed(MINUTE_US))).unwrap());
     });
     g.throughput(Throughput::Elements(n as u64));
     let a = split(&agg_trades(n), 5);
     g.bench_function("agg_trades_10M_rows", |b| {
-        b.iter(|| find_gaps(black_box(&a), None).unwrap())
+        b.iter(|| find_gaps(black_box(&a), None).unwrap());
     });
     g.finish();
 }
@@ -103,10 +103,10 @@ fn bench_cache(c: &mut Criterion) {
         let path = dir.join(format!("{name}.arrow"));
         g.throughput(Throughput::Elements(rows as u64));
         g.bench_function(format!("write_ipc/{name}"), |b| {
-            b.iter(|| write_ipc(&path, black_box(batches), &meta).unwrap())
+            b.iter(|| write_ipc(&path, black_box(batches), &meta).unwrap());
         });
         g.bench_function(format!("read_ipc/{name}"), |b| {
-            b.iter(|| black_box(read_ipc(&path).unwrap()))
+            b.iter(|| black_box(read_ipc(&path).unwrap()));
         });
     }
     g.finish();

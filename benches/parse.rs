@@ -3,12 +3,17 @@
 //! concatenated), (b) one COIN-M aggTrades day. Skips (with a message) when the real fixtures
 //! are absent.
 
+#![allow(
+    clippy::print_stderr,
+    reason = "a bench reports its inputs and skips on stderr"
+)]
+
 use std::hint::black_box;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
+use _core::model::dataset::Dataset;
 use _core::parse::parse_bytes;
-use _core::schema::Dataset;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 
 fn fixtures() -> PathBuf {
@@ -82,7 +87,7 @@ fn bench_parse(c: &mut Criterion) {
         eprintln!("{name}: {} bytes, {rows} rows", data.len());
         group.throughput(Throughput::Bytes(data.len() as u64));
         group.bench_function(name, |b| {
-            b.iter(|| parse_bytes(dataset, name, black_box(&data)).expect("parses"))
+            b.iter(|| parse_bytes(dataset, name, black_box(&data)).expect("parses"));
         });
     }
     group.finish();

@@ -19,11 +19,14 @@ echo "== lint"
 cargo fmt --check
 cargo clippy --all-targets -- -D warnings
 cargo clippy --no-default-features --lib --tests -- -D warnings
+cargo clippy --no-default-features --features sim --lib --tests -- -D warnings
+cargo clippy --no-default-features --features python --lib -- -D warnings
 python3 -m ruff check python tests benches
 python3 -m ruff format --check python tests benches
 
 echo "== Rust tests (pure stages, no Python)"
 cargo test --no-default-features --lib
+cargo test --no-default-features --features sim --lib
 
 echo "== Python tests (against the installed release build)"
 # run from tests/ so `import ckv` is the installed package, not ./python

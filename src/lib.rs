@@ -1,20 +1,19 @@
 //! ckv core: Binance Vision archives → verified Arrow batches → memory-mapped IPC caches.
 //!
-//! Each pipeline stage lives in its own module and is pure Rust returning
+//! The modules follow the stages of docs/architecture.md ("Stages"): `model` (datasets,
+//! intervals, schemas), `net` (HTTP, fetch), `archive`, `parse`, `check`, `cache`, and `sim`
+//! (the simulated exchange, behind the default `sim` feature). Each is pure Rust returning
 //! `Result<_, Error>`; only `py` (behind the default `python` feature) touches Python.
 
 pub mod archive;
 pub mod cache;
 pub mod check;
 pub mod error;
-pub mod fetch;
-pub mod http;
-pub mod interval;
+pub mod model;
+pub mod net;
 pub mod parse;
-pub mod runtime;
-pub mod schema;
+#[cfg(feature = "sim")]
 pub mod sim;
-pub mod zipwrite;
 
 #[cfg(feature = "python")]
 mod py;

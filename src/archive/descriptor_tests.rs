@@ -5,7 +5,7 @@
 use super::tests::{archive_err, kline_rows};
 use super::testzip::{build, deflate, descriptor, Spec};
 use super::*;
-use crate::zipwrite::zip_one;
+use crate::archive::write::zip_one;
 
 #[test]
 fn data_descriptors_in_every_layout_are_checked() {

@@ -143,7 +143,7 @@ mod tests {
 
     #[test]
     fn header_needs_all_its_bytes_and_names_bad_ones() {
-        let z = crate::zipwrite::zip_one("a.csv", b"1,8,0.1\n", 6);
+        let z = crate::archive::write::zip_one("a.csv", b"1,8,0.1\n", 6);
         for cut in 0..35 {
             assert_eq!(parse_local(&z[..cut]), Ok(None), "cut {cut}");
         }

@@ -7,10 +7,14 @@
 //! size that differs from the local header or the data descriptor, and zip bombs (beyond the
 //! [`ArchiveLimits`]) are `Error::Archive`; a digest mismatch is `Error::Checksum` and wins over
 //! any other error, since it names the root cause; nothing is reserved on a header's word.
+//!
+//! The reverse direction lives here too: `write` makes zips shaped like Binance's, for the
+//! simulator and for tests.
 
 mod header;
 mod limits;
 mod stream;
+pub mod write;
 
 #[cfg(test)]
 mod descriptor_tests;
@@ -26,7 +30,7 @@ mod testzip;
 use arrow_array::RecordBatch;
 
 use crate::error::{Error, Result};
-use crate::schema::Dataset;
+use crate::model::dataset::Dataset;
 
 pub use limits::{ArchiveLimits, RATIO_GRACE};
 pub use stream::ArchiveStream;

@@ -16,8 +16,8 @@ use super::header::{check_descriptor, parse_local, Actual, Member, DESCRIPTOR_MA
 use super::limits::ArchiveLimits;
 use super::{hex, ArchiveOutput};
 use crate::error::{Error, Result};
+use crate::model::dataset::Dataset;
 use crate::parse::CsvParser;
-use crate::schema::Dataset;
 
 const INFLATE_CHUNK: usize = 256 * 1024;
 /// Bytes kept from the end of the body, where the end-of-central-directory record must be.

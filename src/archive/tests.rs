@@ -6,7 +6,7 @@ use sha2::{Digest, Sha256};
 
 use super::testzip::{bomb, build, deflate, honest, zip64_extra, Spec};
 use super::*;
-use crate::zipwrite::zip_one;
+use crate::archive::write::zip_one;
 
 const ROW: &[u8] = b"1672531200000,1.0,2.0,0.5,1.5,10.0,1672531259999,15.0,7,5.0,7.5,0\n";
 
@@ -103,7 +103,7 @@ fn checksum_mismatch_wins_over_content_errors() {
 #[test]
 fn corrupted_deflate_or_crc_is_detected() {
     let body = archive(3000);
-    let mut bad = body.clone();
+    let mut bad = body;
     let mid = bad.len() / 2;
     bad[mid] ^= 0x55;
     bad[mid + 1] ^= 0xAA;
@@ -154,7 +154,7 @@ fn header_sizes_and_crc_must_match_the_data() {
         (
             Spec {
                 csize: good.csize + 1,
-                ..good.clone()
+                ..good
             },
             "compressed size differs",
         ),
@@ -207,7 +207,7 @@ fn a_huge_header_claim_reserves_only_for_what_arrives() {
 /// Peak heap bytes of `f` where the probe allocator is in use, else 0 (the `python` build).
 fn measure<T>(f: impl FnOnce() -> T) -> (T, usize) {
     #[cfg(not(feature = "python"))]
-    return super::probe::peak_during(f);
+    return probe::peak_during(f);
     #[cfg(feature = "python")]
     return (f(), 0);
 }

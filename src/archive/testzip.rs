@@ -21,7 +21,7 @@ pub(super) struct Spec {
 pub(super) fn deflate(csv: &[u8]) -> (Vec<u8>, u32) {
     let mut crc = Crc::new();
     crc.update(csv);
-    (crate::zipwrite::deflate_raw(csv, 6), crc.sum())
+    (crate::archive::write::deflate_raw(csv, 6), crc.sum())
 }
 
 /// The honest header of a deflated member.

@@ -52,7 +52,7 @@ pub fn digest(batch: &RecordBatch, meta: Option<&str>) -> Result<String> {
 /// Hash the bits `[0, len)` of `b`, 64 at a time (bits past `len` never count).
 fn bits(h: &mut Xxh3, b: &BooleanBuffer) {
     let chunks = b.bit_chunks();
-    for c in chunks.iter() {
+    for c in &chunks {
         h.update(&c.to_le_bytes());
     }
     h.update(&chunks.remainder_bits().to_le_bytes());

@@ -16,7 +16,7 @@ use super::read::read_mapped;
 use super::write::write_atomic;
 use super::{read_ipc, read_metadata, write_ipc};
 use crate::error::Error;
-use crate::schema::ts_type;
+use crate::model::schema::ts_type;
 
 /// A fresh, empty scratch directory for one test.
 fn scratch(name: &str) -> PathBuf {
@@ -266,5 +266,5 @@ fn rewriting_a_partition_replaces_its_metadata_values() {
     write_ipc(&path, &[read.clone(), read], &meta("new")).unwrap();
     let (again, got) = read_ipc(&path).unwrap();
     assert_eq!((got["ckv"].as_str(), again.num_rows()), ("new", 6));
-    let _ = std::fs::remove_dir_all(dir);
+    let _ = fs::remove_dir_all(dir);
 }

@@ -10,7 +10,7 @@ use arrow_array::{Array, RecordBatch};
 
 use super::{i64_column, Gap, GapKind};
 use crate::error::{Error, Result};
-use crate::interval::HOUR_US;
+use crate::model::interval::HOUR_US;
 
 /// Funding interval assumed when a row does not say.
 const DEFAULT_HOURS: i64 = 8;
@@ -80,7 +80,7 @@ mod tests {
 
     use super::*;
     use crate::check::find_gaps;
-    use crate::schema::Dataset;
+    use crate::model::dataset::Dataset;
 
     /// fundingRate rows `(time, funding_interval_hours)`.
     fn funding(rows: &[(i64, Option<i64>)]) -> RecordBatch {

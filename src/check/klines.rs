@@ -12,7 +12,7 @@ use arrow_array::RecordBatch;
 
 use super::{f64_column, i64_column, scan_chunks, Gap, GapKind};
 use crate::error::Result;
-use crate::interval::Interval;
+use crate::model::interval::Interval;
 
 /// Open times beyond ±2^60 µs (±36,000 years) are garbage; they get no calendar arithmetic,
 /// which could overflow.

@@ -23,8 +23,9 @@ use arrow_array::{ArrayRef, Int64Array, RecordBatch, StringArray, TimestampMicro
 use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
 
 use crate::error::{Error, Result};
-use crate::interval::Interval;
-use crate::schema::{ts_type, Dataset};
+use crate::model::dataset::Dataset;
+use crate::model::interval::Interval;
+use crate::model::schema::ts_type;
 
 /// Rows per chunk of the fast scan; a chunk with a problem is rescanned row by row.
 const CHUNK: usize = 512;

@@ -7,8 +7,12 @@ use std::path::PathBuf;
 
 use super::klines::tests::klines;
 use super::{find_gaps, Gap, GapKind};
-use crate::interval::{days_from_civil, Interval, DAY_US, MINUTE_US};
+use crate::model::interval::{days_from_civil, Interval, DAY_US, MINUTE_US};
 
+#[allow(
+    clippy::print_stderr,
+    reason = "says why the real-fixture tests did nothing"
+)]
 fn fixtures() -> Option<PathBuf> {
     let dir = crate::parse::testutil::fixtures_root();
     if dir.is_dir() {

@@ -86,7 +86,7 @@ pub(super) fn scan_agg(batches: &[RecordBatch], gaps: &mut Vec<Gap>) -> Result<(
                 & (time[j] >= time[j - 1])
         };
         scan_chunks(1..n, ok, |j| {
-            pair_gaps(row(j - 1), row(j), Some(first[j]), gaps)
+            pair_gaps(row(j - 1), row(j), Some(first[j]), gaps);
         });
         prev = Some(row(n - 1));
     }
@@ -128,7 +128,7 @@ pub(crate) mod tests {
 
     use super::*;
     use crate::check::find_gaps;
-    use crate::schema::Dataset;
+    use crate::model::dataset::Dataset;
 
     fn ts(v: &[i64]) -> ArrayRef {
         Arc::new(TimestampMicrosecondArray::from(v.to_vec()).with_timezone("UTC"))
@@ -227,8 +227,15 @@ pub(crate) mod tests {
         ];
         let gaps = find_gaps(&[agg(&rows)], None).unwrap();
         let kinds: Vec<_> = gaps.iter().map(|g| g.kind).collect();
-        use GapKind::*;
-        assert_eq!(kinds, vec![Overlap, TradeIdGap, TradeIdGap, TimeOrder]);
+        assert_eq!(
+            kinds,
+            [
+                GapKind::Overlap,
+                GapKind::TradeIdGap,
+                GapKind::TradeIdGap,
+                GapKind::TimeOrder
+            ]
+        );
         assert_eq!((gaps[0].before, gaps[0].after, gaps[0].missing), (2, 2, 0));
         assert_eq!(
             (gaps[1].before, gaps[1].after, gaps[1].missing),

@@ -1,6 +1,6 @@
 //! aggTrades rows: spot `agg_trade_id,price,quantity,first_trade_id,last_trade_id,
 //! transact_time,is_buyer_maker,is_best_match` (8 columns) or futures (7 columns, no
-//! `is_best_match`) → the aggTrades schema of `crate::schema`.
+//! `is_best_match`) → the aggTrades schema of `crate::model::schema`.
 //!
 //! Guarantees: the first row fixes the layout (7 or 8 columns) and every later row must match
 //! it; on 7-column files `is_best_match` is an all-null column.
@@ -11,7 +11,7 @@ use arrow_schema::DataType;
 use super::columns::{batch, bool_array, f64_array, i64_array, null_array, ts_array, Bits};
 use super::row::{bool_at, count_sep, err, f64_sep, row_end, Kind, RowError, RowSink, TimeState};
 use crate::error::Result;
-use crate::schema::Dataset;
+use crate::model::dataset::Dataset;
 
 const NAMES: [&str; 8] = [
     "agg_trade_id",
@@ -60,7 +60,7 @@ impl RowSink for AggTrades {
         } else {
             (None, p)
         };
-        let cols = 7 + best.is_some() as u8;
+        let cols = 7 + u8::from(best.is_some());
         let p = row_end(b, p, cols - 1)?;
         if cols != self.cols {
             if self.cols != 0 {
@@ -152,7 +152,7 @@ mod tests {
     use super::super::parse_bytes;
     use super::super::testutil::{fixture_files, read_csv};
     use crate::error::Error;
-    use crate::schema::Dataset;
+    use crate::model::dataset::Dataset;
     use arrow_array::cast::AsArray;
     use arrow_array::types::{Float64Type, Int64Type, TimestampMicrosecondType};
     use arrow_array::Array;
@@ -199,7 +199,7 @@ mod tests {
             Err(Error::Parse {
                 line: 2, reason, ..
             }) => {
-                assert!(reason.contains("expected 7 columns, found 8"), "{reason}")
+                assert!(reason.contains("expected 7 columns, found 8"), "{reason}");
             }
             other => panic!("{other:?}"),
         }
@@ -211,7 +211,7 @@ mod tests {
                 assert!(
                     reason.contains("expected 7 or 8 columns, found 9"),
                     "{reason}"
-                )
+                );
             }
             other => panic!("{other:?}"),
         }

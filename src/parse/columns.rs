@@ -2,7 +2,7 @@
 //! `Vec<f64>` becomes the array's value buffer as is, booleans are bit-packed as they are
 //! parsed, and columns a source does not carry become all-null arrays.
 //!
-//! Guarantees: the arrays have exactly the types of `crate::schema` (timestamps are
+//! Guarantees: the arrays have exactly the types of `crate::model::schema` (timestamps are
 //! `timestamp[us, tz=UTC]`); building a batch never copies the value data.
 
 use std::sync::Arc;
@@ -59,7 +59,7 @@ impl Bits {
     /// Append one value.
     #[inline(always)]
     pub fn push(&mut self, v: bool) {
-        self.word |= (v as u64) << self.used;
+        self.word |= u64::from(v) << self.used;
         self.used += 1;
         if self.used == 64 {
             self.words.push(self.word.to_le());
@@ -95,7 +95,7 @@ impl Bits {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::schema::ts_type;
+    use crate::model::schema::ts_type;
     use arrow_array::Array;
 
     #[test]

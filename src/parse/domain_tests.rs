@@ -5,7 +5,7 @@
 
 use super::parse_bytes;
 use super::robustness::{parse_err, KLINE, KLINE2};
-use crate::schema::Dataset;
+use crate::model::dataset::Dataset;
 
 /// The first line is skipped only when it is exactly one of the dataset's Binance headers.
 #[test]
@@ -24,7 +24,7 @@ fn only_binance_headers_are_headers() {
         format!(" {KLINE}"),
         format!("-{KLINE}"),
         kh.replace("open_time", "Open_time"),
-        kh.to_string() + ",",
+        format!("{kh},"),
         "calc_time,funding_interval_hours,last_funding_rate".into(),
     ] {
         let csv = format!("{first}\n{KLINE2}\n");

@@ -311,7 +311,7 @@ mod tests {
                 Err(Error::Parse {
                     line: l, reason, ..
                 }) => {
-                    assert_eq!((l, reason.as_str()), (line, "no data rows"))
+                    assert_eq!((l, reason.as_str()), (line, "no data rows"));
                 }
                 other => panic!("{other:?}"),
             }

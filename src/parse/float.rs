@@ -95,7 +95,7 @@ pub(crate) fn f64_comma(buf: &[u8], start: usize) -> Option<(f64, usize)> {
 #[inline(never)]
 fn parse_f64_general(buf: &[u8], start: usize) -> Option<(f64, usize)> {
     let neg = buf.get(start) == Some(&b'-');
-    let int_start = start + neg as usize;
+    let int_start = start + usize::from(neg);
     let (mut m, mut count) = (0u64, 0u32);
     let mut pos = scan_digits(buf, int_start, &mut m, &mut count);
     let int_digits = pos - int_start;

@@ -1,5 +1,5 @@
 //! fundingRate rows (futures, monthly archives): `calc_time,funding_interval_hours,
-//! last_funding_rate` → the fundingRate schema of `crate::schema` (`time`, `funding_interval_hours`,
+//! last_funding_rate` → the fundingRate schema of `crate::model::schema` (`time`, `funding_interval_hours`,
 //! `funding_rate`, `mark_price`).
 //!
 //! Guarantees: exactly 3 columns per row; `calc_time` is kept as given (it can be a few ms past
@@ -11,7 +11,7 @@ use arrow_schema::DataType;
 use super::columns::{batch, f64_array, i64_array, null_array, ts_array};
 use super::row::{err, f64_at, i64_sep, row_end, Kind, RowError, RowSink, TimeState};
 use crate::error::Result;
-use crate::schema::Dataset;
+use crate::model::dataset::Dataset;
 
 const NAMES: [&str; 3] = ["calc_time", "funding_interval_hours", "last_funding_rate"];
 
@@ -87,7 +87,7 @@ mod tests {
     use super::super::parse_bytes;
     use super::super::testutil::{fixture_files, read_csv};
     use crate::error::Error;
-    use crate::schema::Dataset;
+    use crate::model::dataset::Dataset;
     use arrow_array::cast::AsArray;
     use arrow_array::types::{Float64Type, Int64Type, TimestampMicrosecondType};
     use arrow_array::Array;
@@ -123,7 +123,7 @@ mod tests {
             Err(Error::Parse {
                 line: 2, reason, ..
             }) => {
-                assert_eq!(reason, "expected 3 columns, found 2")
+                assert_eq!(reason, "expected 3 columns, found 2");
             }
             other => panic!("{other:?}"),
         }

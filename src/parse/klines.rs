@@ -1,6 +1,6 @@
 //! Klines rows (trade, mark, index and premium-index price klines share one layout):
 //! `open_time,open,high,low,close,volume,close_time,quote_volume,count,taker_buy_volume,
-//! taker_buy_quote_volume,ignore` → the klines schema of `crate::schema`.
+//! taker_buy_quote_volume,ignore` → the klines schema of `crate::model::schema`.
 //!
 //! Guarantees: exactly 12 columns per row; both time columns converted to µs with the file's
 //! unit; the `ignore` column is checked only for being one field and then dropped.
@@ -11,7 +11,7 @@ use super::columns::{batch, f64_array, i64_array, ts_array};
 use super::number::is_field_end;
 use super::row::{count_sep, f64_sep, row_end, RowError, RowSink, TimeState};
 use crate::error::Result;
-use crate::schema::Dataset;
+use crate::model::dataset::Dataset;
 
 const NAMES: [&str; 12] = [
     "open_time",
@@ -155,7 +155,7 @@ impl RowSink for Klines {
 mod tests {
     use super::super::parse_bytes;
     use super::super::testutil::{fixture_files, read_csv};
-    use crate::schema::Dataset;
+    use crate::model::dataset::Dataset;
     use arrow_array::cast::AsArray;
     use arrow_array::types::{Float64Type, Int64Type, TimestampMicrosecondType};
 

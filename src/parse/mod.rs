@@ -29,7 +29,7 @@ mod trades;
 use arrow_array::RecordBatch;
 
 use crate::error::Result;
-use crate::schema::Dataset;
+use crate::model::dataset::Dataset;
 use driver::Driver;
 
 /// Incremental CSV → Arrow parser for one file.
@@ -79,7 +79,7 @@ impl CsvParser {
     /// happens while they are at most 1/32 full. Only a hint: a forged size costs nothing,
     /// since reservations stay bounded by the bytes that have actually been fed.
     pub fn size_hint(&mut self, total_bytes: usize) {
-        each!(&mut self.inner, d => d.set_size_hint(total_bytes))
+        each!(&mut self.inner, d => d.set_size_hint(total_bytes));
     }
 
     /// Bytes reserved so far by the columns and the line carry buffer.

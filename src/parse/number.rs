@@ -56,7 +56,7 @@ pub(crate) fn parse_i64(buf: &[u8], start: usize) -> Option<(i64, usize)> {
 #[inline(never)]
 fn parse_i64_general(buf: &[u8], start: usize) -> Option<(i64, usize)> {
     let neg = buf.get(start) == Some(&b'-');
-    let digits_start = start + neg as usize;
+    let digits_start = start + usize::from(neg);
     let (mut m, mut count) = (0u64, 0u32);
     let pos = scan_digits(buf, digits_start, &mut m, &mut count);
     let n = pos - digits_start;
@@ -103,8 +103,8 @@ pub(crate) fn parse_bool(buf: &[u8], start: usize) -> Option<(bool, usize)> {
     let w = load8(buf, start) | 0x20;
     let is_true = w & 0xffff_ffff == TRUE;
     let is_false = w & 0xff_ffff_ffff == FALSE;
-    let end = start + 4 + is_false as usize;
-    let term = byte_of(w, 4 + is_false as usize);
+    let end = start + 4 + usize::from(is_false);
+    let term = byte_of(w, 4 + usize::from(is_false));
     ((is_true | is_false) && ends_at(buf, end, term)).then_some((is_true, end))
 }
 

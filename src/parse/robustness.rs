@@ -5,7 +5,7 @@
 use super::testutil::{fixture_files, read_csv};
 use super::{parse_bytes, CsvParser};
 use crate::error::Error;
-use crate::schema::Dataset;
+use crate::model::dataset::Dataset;
 
 pub(super) const KLINE: &str =
     "1577836800000,7195.24000000,7196.25000000,7183.14000000,7186.68000000,\
@@ -211,7 +211,7 @@ fn random_and_mutated_bytes_never_panic() {
     for (dataset, data) in &real {
         for _ in 0..300 {
             let mut d = data.clone();
-            for _ in 0..1 + rng(&mut seed) % 4 {
+            for _ in 0..=(rng(&mut seed) % 4) {
                 let at = (rng(&mut seed) % d.len() as u64) as usize;
                 match rng(&mut seed) % 3 {
                     0 => d[at] = rng(&mut seed) as u8,

@@ -21,6 +21,10 @@ pub(crate) fn fixtures_root() -> PathBuf {
 
 /// Sorted files of fixture folder `dir` whose names end with `suffix`, or `None` (with a
 /// message on stderr) when the folder is absent.
+#[allow(
+    clippy::print_stderr,
+    reason = "says why the real-fixture tests did nothing"
+)]
 pub(crate) fn fixture_files(dir: &str, suffix: &str) -> Option<Vec<PathBuf>> {
     let path = fixtures_root().join(dir);
     let Ok(entries) = std::fs::read_dir(&path) else {

@@ -1,5 +1,5 @@
 //! trades rows: spot `id,price,qty,quote_qty,time,is_buyer_maker,is_best_match` (7 columns) or
-//! futures (6 columns, no `is_best_match`) → the trades schema of `crate::schema`.
+//! futures (6 columns, no `is_best_match`) → the trades schema of `crate::model::schema`.
 //!
 //! Guarantees: the first row fixes the layout (6 or 7 columns) and every later row must match
 //! it; on 6-column files `is_best_match` is an all-null column.
@@ -10,7 +10,7 @@ use arrow_schema::DataType;
 use super::columns::{batch, bool_array, f64_array, i64_array, null_array, ts_array, Bits};
 use super::row::{bool_at, count_sep, err, f64_sep, row_end, Kind, RowError, RowSink, TimeState};
 use crate::error::Result;
-use crate::schema::Dataset;
+use crate::model::dataset::Dataset;
 
 const NAMES: [&str; 7] = [
     "id",
@@ -58,7 +58,7 @@ impl RowSink for Trades {
         } else {
             (None, p)
         };
-        let cols = 6 + best.is_some() as u8;
+        let cols = 6 + u8::from(best.is_some());
         let p = row_end(b, p, cols - 1)?;
         if cols != self.cols {
             if self.cols != 0 {
@@ -145,7 +145,7 @@ impl RowSink for Trades {
 mod tests {
     use super::super::parse_bytes;
     use crate::error::Error;
-    use crate::schema::Dataset;
+    use crate::model::dataset::Dataset;
     use arrow_array::cast::AsArray;
     use arrow_array::types::{Float64Type, Int64Type, TimestampMicrosecondType};
     use arrow_array::Array;

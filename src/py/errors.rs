@@ -9,8 +9,8 @@ use pyo3::prelude::*;
 use crate::error::Error;
 
 /// Build the matching `ckv.exceptions` instance for `e`.
-pub(crate) fn to_py(py: Python<'_>, e: Error) -> PyErr {
-    let (class, attrs): (&str, Vec<(&str, Py<PyAny>)>) = match &e {
+pub(crate) fn to_py(py: Python<'_>, e: &Error) -> PyErr {
+    let (class, attrs): (&str, Vec<(&str, Py<PyAny>)>) = match e {
         Error::Checksum {
             file,
             expected,
@@ -106,6 +106,6 @@ pub(crate) fn internal(py: Python<'_>, panic: &Box<dyn Any + Send>) -> PyErr {
 }
 
 /// An exception instance for a per-archive outcome (returned, not raised).
-pub(crate) fn to_py_value(py: Python<'_>, e: Error) -> Py<PyAny> {
+pub(crate) fn to_py_value(py: Python<'_>, e: &Error) -> Py<PyAny> {
     to_py(py, e).into_value(py).into_any()
 }

@@ -1,5 +1,5 @@
 //! `Fetcher`: one shared HTTP client (keep-alive pool, connection bound, retry policy, the
-//! timeouts and stall rule of `crate::http`) and the concurrent fetches over it; `Progress`:
+//! timeouts and stall rule of `crate::net::http`) and the concurrent fetches over it; `Progress`:
 //! live counters another Python thread can poll; `ArchiveJob`: archives handed out as each
 //! completes. Every blocking call waits through `wait::block_on` (Ctrl-C cancels it) and
 //! every seconds argument is checked by `wait::secs` (a `ValueError`, never a panic).
@@ -18,10 +18,10 @@ pub use job::ArchiveJob;
 
 use super::wait::{self, opt_secs, secs};
 use crate::error::Error;
-use crate::fetch::{self, ArchiveRequest, ChecksumPolicy, Deadline};
-use crate::http::{HttpClient, HttpConfig};
-use crate::runtime;
-use crate::schema::Dataset;
+use crate::model::dataset::Dataset;
+use crate::net::fetch::{self, ArchiveRequest, ChecksumPolicy, Deadline};
+use crate::net::http::{HttpClient, HttpConfig};
+use crate::net::runtime;
 
 /// Live counters of a running fetch.
 #[pyclass(module = "ckv._core", frozen)]
@@ -167,6 +167,10 @@ impl Fetcher {
     /// `verified`, `sha256`, `rows`, `compressed_bytes`, `csv_bytes` and `table` (an Arrow
     /// stream or None).
     #[pyo3(signature = (urls, dataset, *, checksum = "if_present", progress = None, deadline_s = None))]
+    #[allow(
+        clippy::needless_pass_by_value,
+        reason = "PyO3 extracts the list by value"
+    )]
     fn fetch_archives<'py>(
         &self,
         py: Python<'py>,
@@ -210,7 +214,7 @@ impl Fetcher {
             &self.client,
             requests,
             policy,
-            counters,
+            &counters,
             deadline,
         );
         Ok(ArchiveJob::new(urls, batch, rx))
@@ -227,7 +231,7 @@ fn archive_args(
 ) -> PyResult<(Vec<ArchiveRequest>, ChecksumPolicy, Option<Deadline>)> {
     let dataset: Dataset = dataset
         .parse()
-        .map_err(|e: Error| super::errors::to_py(py, e))?;
+        .map_err(|e: Error| super::errors::to_py(py, &e))?;
     let policy = match checksum {
         "require" => ChecksumPolicy::Require,
         "if_present" => ChecksumPolicy::IfPresent,

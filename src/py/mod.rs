@@ -6,6 +6,7 @@ mod cache;
 mod errors;
 mod fetch;
 mod parse;
+#[cfg(feature = "sim")]
 mod sim;
 mod wait;
 
@@ -27,6 +28,7 @@ mod _core {
     use super::fetch::{ArchiveJob, Fetcher, Progress};
     #[pymodule_export]
     use super::parse::{find_gaps, parse_bytes, parse_file, read_archive, schema};
+    #[cfg(feature = "sim")]
     #[pymodule_export]
     use super::sim::{RouteServer, SimServer};
 
@@ -50,7 +52,7 @@ where
     let out = py.detach(|| std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)));
     match out {
         Ok(Ok(v)) => Ok(v),
-        Ok(Err(e)) => Err(errors::to_py(py, e)),
+        Ok(Err(e)) => Err(errors::to_py(py, &e)),
         Err(panic) => Err(errors::internal(py, &panic)),
     }
 }

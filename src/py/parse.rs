@@ -12,15 +12,15 @@ use super::detach;
 use crate::archive::{self, ArchiveLimits};
 use crate::check;
 use crate::error::Error;
-use crate::interval::Interval;
+use crate::model::dataset::Dataset;
+use crate::model::interval::Interval;
 use crate::parse;
-use crate::schema::Dataset;
 
 fn dataset_of(name: &str) -> crate::Result<Dataset> {
     name.parse()
 }
 
-/// The schema of `dataset` (`crate::schema`), as an empty Arrow stream.
+/// The schema of `dataset` (`crate::model::schema`), as an empty Arrow stream.
 #[pyfunction]
 pub fn schema(dataset: &str) -> PyResult<ArrowStream> {
     let d =

@@ -13,9 +13,9 @@ use pyo3::types::PyBytes;
 use super::arrow::ArrowStream;
 use super::detach;
 use crate::error::Error;
-use crate::sim::catalog::Market;
 use crate::sim::config::{Limits, MissingDay, Outage};
-use crate::sim::faults::{FaultKind, FaultParams};
+use crate::sim::market::catalog::Market;
+use crate::sim::server::faults::{FaultKind, FaultParams};
 use crate::sim::truth::{self, Form};
 use crate::sim::{serve, Handler, ServerHandle, SimConfig, Simulator, StaticRoutes, LISTING_PATH};
 

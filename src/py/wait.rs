@@ -13,7 +13,7 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 
 use super::errors;
-use crate::runtime;
+use crate::net::runtime;
 
 /// Longest time between two checks for a pending signal.
 pub(crate) const TICK: Duration = Duration::from_millis(50);

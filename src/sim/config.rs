@@ -1,9 +1,9 @@
 //! The simulator's settings: seed, clock, activity, exchange outages, missing archives, cache
 //! budget and REST rate limits. Everything has a Binance-like default.
 
-use crate::interval::{days_from_civil, DAY_US, HOUR_US, MINUTE_US};
+use crate::model::interval::{days_from_civil, DAY_US, HOUR_US, MINUTE_US};
 
-use super::catalog::Market;
+use crate::sim::market::catalog::Market;
 
 /// A window with no trading at all (an exchange outage), `[start_us, end_us)`, rounded to whole
 /// seconds. `market: None` = every market. It shows up in trades, aggTrades, every kline

@@ -1,31 +1,24 @@
-//! The exchange simulator: a seeded, deterministic Binance (Vision archives, the S3 listing and
-//! the spot/um/cm REST APIs) on a loopback hyper server, with Binance's quirks and injectable
-//! faults. Trades are generated first; klines, aggTrades, archives and REST all derive from
-//! them, so every view of the market agrees.
+//! Simulator stage (docs/architecture.md, "Stages"): a seeded, deterministic Binance (Vision
+//! archives, the S3 listing and the spot/um/cm REST APIs) on a loopback hyper server, with
+//! Binance's quirks and injectable faults, and its truth for tests.
+//!
+//! - `market`: the instruments and the seeded market — trades are generated first; klines,
+//!   aggTrades, mark/index prices and funding all derive from them, so every view agrees.
+//! - `vision`: data.binance.vision's layout, archive bytes and the S3 listing.
+//! - `rest`: the REST APIs with Binance's weights and rate limits.
+//! - `server`: the loopback HTTP server and the `Simulator` handler with its faults.
+//! - `truth`: the exact rows the exchange holds, to prove ckv against.
+//!
+//! Guarantees: everything depends only on the seed and the clock, which only moves forward;
+//! only loopback is ever bound. Built only with the `sim` feature.
 
-pub mod app;
-pub mod body;
-pub mod build;
-pub mod catalog;
 pub mod config;
-pub mod csv;
-pub mod data;
-pub mod daygen;
-pub mod faults;
-pub mod klines;
-pub mod limits;
-pub mod listing;
-pub mod many;
-pub mod mark;
 pub mod market;
-pub mod memo;
 pub mod rest;
-pub mod rng;
 pub mod server;
 pub mod truth;
 pub mod vision;
-pub mod zip;
 
-pub use app::{Simulator, LISTING_PATH};
 pub use config::SimConfig;
+pub use server::app::{Simulator, LISTING_PATH};
 pub use server::{serve, Delivery, Handler, Reply, Req, ServerHandle, StaticRoutes};

@@ -1,6 +1,6 @@
 //! The simulator's truth, for tests that prove ckv against it: the exact rows the exchange
 //! holds for one (market, dataset, symbol, interval) with key time (klines: `open_time`, else
-//! `time`) in `[start_us, end_us)`, sorted by key, in ckv's output schema (`crate::schema`).
+//! `time`) in `[start_us, end_us)`, sorted by key, in ckv's output schema (`crate::model::schema`).
 //!
 //! Guarantees:
 //! - No faults, no publication lag, no missing archives: every row the exchange has, but
@@ -21,13 +21,13 @@
 use arrow_array::RecordBatch;
 
 use crate::error::{Error, Result};
-use crate::interval::{Interval, DAY_US};
+use crate::model::interval::{Interval, DAY_US};
 
-use super::catalog::{Market, Symbol};
-use super::csv::{funding_row, push_fixed, push_int, RowWriter};
-use super::mark::{funding, PriceKind};
-use super::market::Exchange;
-use super::Simulator;
+use crate::sim::market::catalog::{Market, Symbol};
+use crate::sim::market::exchange::Exchange;
+use crate::sim::market::mark::{funding, PriceKind};
+use crate::sim::vision::csv::{funding_row, push_fixed, push_int, RowWriter};
+use crate::sim::Simulator;
 
 /// Most rows one truth request may produce (estimated before generating).
 pub const MAX_ROWS: i64 = 50_000_000;

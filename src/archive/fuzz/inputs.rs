@@ -5,7 +5,7 @@
 //! Guarantees: everything is a pure function of the seed, so a failing case is reproducible.
 
 use super::super::testzip::{build, deflate, descriptor, honest, zip64_extra, Spec};
-use crate::schema::Dataset;
+use crate::model::dataset::Dataset;
 
 pub(super) struct Rng(pub u64);
 
@@ -164,7 +164,7 @@ pub(super) fn mutate(d: &mut Vec<u8>, rng: &mut Rng) {
         b"0",
         b"99999999999999999999",
     ];
-    for _ in 0..1 + rng.below(4) {
+    for _ in 0..=rng.below(4) {
         if d.is_empty() {
             d.push(b'1');
         }
@@ -230,7 +230,7 @@ pub(super) fn zips(csv: &[u8], rng: &mut Rng) -> Vec<Vec<u8>> {
         (1 << 34) + rng.next() % (1 << 30),
     ];
     let mut out = vec![
-        crate::zipwrite::zip_one("a.csv", csv, 6),
+        crate::archive::write::zip_one("a.csv", csv, 6),
         build("a.csv", &h, &data, &[]),
         build("a.csv", &z64(u, c), &data, &[]),
         build(

@@ -23,9 +23,9 @@ use arrow_schema::DataType;
 use super::{ArchiveLimits, ArchiveStream};
 use crate::check::find_gaps;
 use crate::error::Error;
-use crate::interval::{Interval, MINUTE_US};
+use crate::model::dataset::Dataset;
+use crate::model::interval::{Interval, MINUTE_US};
 use crate::parse::CsvParser;
-use crate::schema::Dataset;
 use inputs::{mutate, real_seeds, seeds, zips, Rng};
 
 /// Mutated inputs per dataset and kind (CSV, zip).
@@ -133,6 +133,10 @@ fn zip_case(dataset: Dataset, body: &[u8], rng: &mut Rng) -> bool {
 }
 
 #[test]
+#[allow(
+    clippy::print_stderr,
+    reason = "names a panicking input; the summary shows with --nocapture"
+)]
 fn fuzz_csv_and_zip_inputs_of_every_dataset() {
     let mut rng = Rng(0xC0FF_EE00_D15E_A5E5);
     let (mut cases, mut oks, mut panics) = (0, [0usize; 2], 0);
@@ -163,7 +167,7 @@ fn fuzz_csv_and_zip_inputs_of_every_dataset() {
             };
             if !zip && rng.below(3) == 0 {
                 // Values that stay well-formed: digits changed into other digits.
-                for _ in 0..1 + rng.below(8) {
+                for _ in 0..=rng.below(8) {
                     let at = rng.below(d.len());
                     if d[at].is_ascii_digit() {
                         d[at] = b'0' + rng.below(10) as u8;
@@ -179,7 +183,7 @@ fn fuzz_csv_and_zip_inputs_of_every_dataset() {
             }));
             cases += 1;
             match outcome {
-                Ok(ok) => oks[zip as usize] += ok as usize,
+                Ok(ok) => oks[usize::from(zip)] += usize::from(ok),
                 Err(_) => {
                     panics += 1;
                     eprintln!(

@@ -7,8 +7,8 @@ use arrow_array::{ArrayRef, Float64Array, Int64Array, TimestampMicrosecondArray}
 
 use super::*;
 use crate::check::find_gaps;
-use crate::interval::{days_from_civil, DAY_US, MINUTE_US};
-use crate::schema::Dataset;
+use crate::model::dataset::Dataset;
+use crate::model::interval::{days_from_civil, DAY_US, MINUTE_US};
 
 const M1: Interval = Interval::Fixed(MINUTE_US);
 

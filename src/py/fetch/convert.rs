@@ -6,8 +6,8 @@ use pyo3::types::{PyBytes, PyDict};
 
 use super::super::arrow::ArrowStream;
 use super::super::errors::to_py_value;
-use crate::fetch::Outcome;
-use crate::http::{is_transient, Answer};
+use crate::net::fetch::Outcome;
+use crate::net::http::{is_transient, Answer};
 
 /// One `get_many` answer for Python: `(status, headers, body)` or the exception.
 pub(super) fn answer_tuple(py: Python<'_>, answer: crate::Result<Answer>) -> PyResult<Py<PyAny>> {
@@ -23,7 +23,7 @@ pub(super) fn answer_tuple(py: Python<'_>, answer: crate::Result<Answer>) -> PyR
                 .into_any()
                 .unbind())
         }
-        Err(e) => Ok(to_py_value(py, e)),
+        Err(e) => Ok(to_py_value(py, &e)),
     }
 }
 
@@ -58,7 +58,7 @@ pub(super) fn outcome_dict<'py>(
         Outcome::NotFound => fill_empty(py, &d, py.None(), false)?,
         Outcome::Failed(e) => {
             let transient = is_transient(&e);
-            fill_empty(py, &d, to_py_value(py, e), transient)?
+            fill_empty(py, &d, to_py_value(py, &e), transient)?;
         }
     }
     Ok(d)

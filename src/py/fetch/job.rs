@@ -13,7 +13,7 @@ use tokio::sync::mpsc::UnboundedReceiver;
 
 use super::super::wait;
 use super::convert::outcome_dict;
-use crate::fetch::{Batch, Outcome};
+use crate::net::fetch::{Batch, Outcome};
 
 type Done = (usize, Outcome);
 

@@ -2,9 +2,9 @@
 //! and the symbols with their precision and filters, in Binance's shape (spot, USD-M or
 //! COIN-M). Delisted symbols show status `BREAK` (spot) or `SETTLING`.
 
-use crate::interval::DAY_US;
-use crate::sim::catalog::{Market, Symbol};
-use crate::sim::csv::push_fixed;
+use crate::model::interval::DAY_US;
+use crate::sim::market::catalog::{Market, Symbol};
+use crate::sim::vision::csv::push_fixed;
 
 use super::params::{ApiError, Params};
 use super::queries::Ctx;

@@ -5,7 +5,7 @@
 
 use bytes::Bytes;
 
-use crate::sim::faults::Malform;
+use crate::sim::server::faults::Malform;
 use crate::sim::server::Reply;
 
 const HTML: &str = "<!DOCTYPE html>\n<html><head><title>Network access required</title></head>\

@@ -16,10 +16,10 @@ pub mod rows;
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use crate::sim::catalog::Market;
-use crate::sim::data::Data;
-use crate::sim::limits::{Limiter, Verdict};
-use crate::sim::mark::PriceKind;
+use crate::sim::market::catalog::Market;
+use crate::sim::market::data::Data;
+use crate::sim::market::mark::PriceKind;
+use crate::sim::server::limits::{Limiter, Verdict};
 use crate::sim::server::{Reply, Req};
 
 use params::{ApiError, Params};

@@ -2,11 +2,11 @@
 //! historical trades, fundingRate — with Binance's parameter semantics (`startTime`,
 //! `endTime`, `limit`, `fromId`), answering the same rows the archives hold.
 
-use crate::interval::{Interval, DAY_US, HOUR_US};
-use crate::sim::catalog::{Market, Symbol};
-use crate::sim::csv::{push_fixed, RowWriter};
-use crate::sim::data::Data;
-use crate::sim::mark::{funding, PriceKind};
+use crate::model::interval::{Interval, DAY_US, HOUR_US};
+use crate::sim::market::catalog::{Market, Symbol};
+use crate::sim::market::data::Data;
+use crate::sim::market::mark::{funding, PriceKind};
+use crate::sim::vision::csv::{push_fixed, RowWriter};
 
 use super::params::{ApiError, Params};
 use super::rows;
@@ -154,7 +154,7 @@ pub fn trades(ctx: &Ctx, p: &Params, trade: bool, recent: bool) -> Result<String
     let w = ctx.writer(sym);
     let mut buf = Vec::with_capacity(128);
     let mut out: Vec<String> = Vec::new();
-    let mut emit = |tr: &crate::sim::daygen::DayTrades, j: usize, out: &mut Vec<String>| {
+    let mut emit = |tr: &crate::sim::market::daygen::DayTrades, j: usize, out: &mut Vec<String>| {
         buf.clear();
         let mut s = String::with_capacity(160);
         if trade {
@@ -166,15 +166,20 @@ pub fn trades(ctx: &Ctx, p: &Params, trade: bool, recent: bool) -> Result<String
         }
         out.push(s);
     };
-    let time_of = |tr: &crate::sim::daygen::DayTrades, j: usize| {
+    let time_of = |tr: &crate::sim::market::daygen::DayTrades, j: usize| {
         if trade {
             tr.time[j]
         } else {
             tr.time[tr.agg_start[j] as usize]
         }
     };
-    let count =
-        |tr: &crate::sim::daygen::DayTrades| if trade { tr.time.len() } else { tr.n_aggs() };
+    let count = |tr: &crate::sim::market::daygen::DayTrades| {
+        if trade {
+            tr.time.len()
+        } else {
+            tr.n_aggs()
+        }
+    };
     let last_day = hi.div_euclid(DAY_US).min(ex.today());
     if from_id.is_some() || start.is_some() {
         // Forward from an id or a time.

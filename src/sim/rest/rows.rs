@@ -3,7 +3,7 @@
 //! `{"a":…,"p":"…",…}`, trade objects `{"id":…,"price":"…",…}`. Times and counts are numbers,
 //! every other number a string; booleans are JSON `true/false`.
 
-use crate::sim::catalog::Market;
+use crate::sim::market::catalog::Market;
 
 /// JSON for a CSV kline row (12 fields).
 pub fn kline(line: &str, out: &mut String) {

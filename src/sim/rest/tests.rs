@@ -1,9 +1,9 @@
 //! Tests of the REST endpoints against the archives.
 
 use super::*;
-use crate::interval::{days_from_civil, DAY_US};
+use crate::model::interval::{days_from_civil, DAY_US};
 use crate::sim::config::{Limits, SimConfig};
-use crate::sim::market::Exchange;
+use crate::sim::market::exchange::Exchange;
 use crate::sim::vision::{build_csv, parse_path};
 
 fn setup() -> (Data, Limiter) {
@@ -191,8 +191,8 @@ fn exchange_info_and_weight_headers_follow_the_configured_window() {
 
 #[test]
 fn malformed_faults_break_the_real_answer_but_keep_its_weight() {
-    use crate::sim::app::apply;
-    use crate::sim::faults::{FaultKind, FaultParams, MALFORMED_KINDS};
+    use crate::sim::server::app::apply;
+    use crate::sim::server::faults::{FaultKind, FaultParams, MALFORMED_KINDS};
     let (d, l) = setup();
     let url = "/api/v3/klines?symbol=BTCUSDT&interval=1h&limit=3";
     let real = body(&get(&d, &l, url, false));

@@ -4,12 +4,12 @@
 //! before anything is generated.
 
 use crate::error::{Error, Result};
-use crate::interval::{Interval, DAY_US};
+use crate::model::interval::{Interval, DAY_US};
 
-use super::super::catalog::Symbol;
-use super::super::mark::PriceKind;
-use super::super::Simulator;
 use super::{text, writer, Rows, MAX_ROWS, MAX_TRADE_DAYS};
+use crate::sim::market::catalog::Symbol;
+use crate::sim::market::mark::PriceKind;
+use crate::sim::Simulator;
 
 fn too_many(what: &str, n: i64) -> Error {
     Error::Invalid(format!(

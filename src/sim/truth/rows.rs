@@ -1,6 +1,6 @@
 //! The truth's columns while rows are read: one key column and the value columns of one
 //! dataset, kept in key order, turned into a `RecordBatch` of ckv's output schema
-//! (`crate::schema`) at the end. Every column holds one value per row, or none at all when the
+//! (`crate::model::schema`) at the end. Every column holds one value per row, or none at all when the
 //! dataset has no such column.
 
 use std::sync::Arc;
@@ -10,8 +10,8 @@ use arrow_array::{
 };
 
 use crate::error::Result;
-use crate::interval::Interval;
-use crate::schema::Dataset;
+use crate::model::dataset::Dataset;
+use crate::model::interval::Interval;
 
 use super::Kind;
 
@@ -70,7 +70,6 @@ impl Rows {
 
     /// Keep only rows whose key is in `[from, to)` (rows are in key order).
     pub(crate) fn retain_key(&mut self, from: i64, to: i64) {
-        let keep: Vec<bool> = self.key.iter().map(|&k| k >= from && k < to).collect();
         fn filt<T: Clone>(v: &mut Vec<T>, keep: &[bool]) {
             let mut i = 0;
             v.retain(|_| {
@@ -78,6 +77,7 @@ impl Rows {
                 keep[i - 1]
             });
         }
+        let keep: Vec<bool> = self.key.iter().map(|&k| k >= from && k < to).collect();
         // Every column has one value per row (or none at all for this dataset).
         filt(&mut self.key, &keep);
         self.ints.iter_mut().for_each(|v| filt(v, &keep));

@@ -5,8 +5,8 @@ use arrow_array::cast::AsArray;
 use arrow_array::types::{Float64Type, Int64Type, TimestampMicrosecondType};
 
 use super::*;
-use crate::interval::{days_from_civil, HOUR_US, MINUTE_US, SECOND_US};
-use crate::schema::Dataset;
+use crate::model::dataset::Dataset;
+use crate::model::interval::{days_from_civil, HOUR_US, MINUTE_US, SECOND_US};
 use crate::sim::config::SimConfig;
 use crate::sim::vision::tests::unzip;
 

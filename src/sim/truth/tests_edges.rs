@@ -3,8 +3,8 @@
 
 use super::tests::{day, get, ints, sim_at, ts};
 use super::*;
-use crate::interval::{HOUR_US, MINUTE_US};
-use crate::schema::Dataset;
+use crate::model::dataset::Dataset;
+use crate::model::interval::{HOUR_US, MINUTE_US};
 use crate::sim::vision::tests::unzip;
 
 #[test]

@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::sim::config::SimConfig;
-use crate::sim::data::Data;
+use crate::sim::market::data::Data;
 use std::io::Read;
 
 /// The member of a one-member zip.

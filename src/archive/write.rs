@@ -124,8 +124,9 @@ mod tests {
             u32::from_le_bytes(z[18..22].try_into().unwrap()),
             0xFFFF_FFFF
         );
-        let out = crate::archive::read_archive(crate::schema::Dataset::Klines, "a.zip", &z, None)
-            .expect("zip64 archive");
+        let out =
+            crate::archive::read_archive(crate::model::dataset::Dataset::Klines, "a.zip", &z, None)
+                .expect("zip64 archive");
         assert_eq!(
             (out.batch.num_rows(), out.csv_bytes),
             (50, csv.len() as u64)

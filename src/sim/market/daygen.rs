@@ -8,10 +8,10 @@
 //! 2025); the first active second of a day always holds a trade, so every candle of the day
 //! has an in-day previous close.
 
-use crate::interval::{DAY_US, MINUTE_US, SECOND_US};
+use crate::model::interval::{DAY_US, MINUTE_US, SECOND_US};
 
 use super::catalog::Symbol;
-use super::market::Exchange;
+use super::exchange::Exchange;
 use super::rng::{key, Rng};
 
 /// A day of trades in columns. Trade `i` has id `first_trade_id + i`.
@@ -95,8 +95,7 @@ pub fn generate(ex: &Exchange, sym: &Symbol, day: i64) -> DayTrades {
         if !r.chance(0.65) {
             maker = r.chance(0.5);
         }
-        let offset =
-            if r.chance(0.4) { 1 } else { 0 } + if r.chance(0.1) { r.below(4) as i64 } else { 0 };
+        let offset = i64::from(r.chance(0.4)) + if r.chance(0.1) { r.below(4) as i64 } else { 0 };
         let ticks = if maker {
             mid.floor() as i64 - offset
         } else {
@@ -195,9 +194,9 @@ pub fn minute_path(ex: &Exchange, sym: &Symbol, day: i64) -> Vec<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::interval::days_from_civil;
-    use crate::sim::catalog::Market;
+    use crate::model::interval::days_from_civil;
     use crate::sim::config::SimConfig;
+    use crate::sim::market::catalog::Market;
 
     #[test]
     fn a_day_has_its_counts_sorted_times_and_a_first_second_trade() {

@@ -6,7 +6,7 @@
 //!
 //! All amounts are integers (ticks, lots, quote units), so any grouping gives the same sums.
 
-use crate::interval::{civil_from_days, days_from_civil, Interval, DAY_US};
+use crate::model::interval::{civil_from_days, days_from_civil, Interval, DAY_US};
 
 use super::catalog::{Market, Symbol};
 use super::daygen::DayTrades;
@@ -185,10 +185,10 @@ pub fn regroup(interval: Interval, candles: &[Kline]) -> Vec<Kline> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::interval::{HOUR_US, MINUTE_US};
+    use crate::model::interval::{HOUR_US, MINUTE_US};
     use crate::sim::config::SimConfig;
-    use crate::sim::daygen::generate;
-    use crate::sim::market::Exchange;
+    use crate::sim::market::daygen::generate;
+    use crate::sim::market::exchange::Exchange;
 
     #[test]
     fn hourly_from_trades_equals_merged_minutes_and_outage_has_no_candles() {

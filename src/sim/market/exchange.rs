@@ -13,12 +13,12 @@ use std::sync::OnceLock;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::error::{Error, Result};
-use crate::interval::{days_from_civil, DAY_US};
+use crate::model::interval::{days_from_civil, DAY_US};
 
 use super::catalog::{default_symbols, Market, Symbol};
-use super::config::SimConfig;
 use super::many::many_symbols;
 use super::rng::{key, unit};
+use crate::sim::config::SimConfig;
 
 /// Last day the id tables cover (2040-01-01).
 const LAST_DAY: i64 = 25_567;

@@ -1,17 +1,23 @@
 //! data.binance.vision's layout: which archives exist (markets, datasets, intervals, symbol
 //! folders, listing dates, publication lag, missing days) and their names and sidecar text.
-//! `build` makes their bytes.
+//! `build` makes their bytes (`csv`: rows in Binance's exact text, `zip`: Binance-shaped zips);
+//! `listing` answers the S3 listing of the same virtual key tree.
 //!
 //! Publication: a daily archive appears once its day is at least two days old (none for today
 //! or yesterday); a monthly one once its last day is. Days wholly inside an outage have no
 //! daily archive; configured missing days answer 404 though their data is in the monthly file.
 
+pub mod build;
+pub mod csv;
+pub mod listing;
+pub mod zip;
+
 use sha2::{Digest, Sha256};
 
-use crate::interval::{civil_from_days, days_from_civil, Interval, DAY_US};
+use crate::model::interval::{civil_from_days, days_from_civil, Interval, DAY_US};
 
-use super::catalog::{Market, Symbol};
-use super::market::Exchange;
+use crate::sim::market::catalog::{Market, Symbol};
+use crate::sim::market::exchange::Exchange;
 
 /// Daily or monthly archive.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -259,4 +265,4 @@ fn parse_stamp(stamp: &str, freq: Freq) -> Option<(i64, i64)> {
 #[cfg(test)]
 pub(crate) mod tests;
 
-pub use super::build::{build, build_csv, Archive};
+pub use crate::sim::vision::build::{build, build_csv, Archive};

@@ -101,10 +101,10 @@ mod tests {
     fn distributions_are_sane() {
         let mut r = Rng::new(1);
         let n = 20_000;
-        let mean: f64 = (0..n).map(|_| r.normal()).sum::<f64>() / n as f64;
+        let mean: f64 = (0..n).map(|_| r.normal()).sum::<f64>() / f64::from(n);
         assert!(mean.abs() < 0.05);
         assert!((0..1000).all(|_| r.below(10) < 10));
-        let u: f64 = (0..n).map(|_| r.f64()).sum::<f64>() / n as f64;
+        let u: f64 = (0..n).map(|_| r.f64()).sum::<f64>() / f64::from(n);
         assert!((u - 0.5).abs() < 0.02);
     }
 }

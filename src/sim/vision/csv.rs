@@ -6,9 +6,9 @@
 //!
 //! REST rows are made from these same CSV rows (see `rest_rows`), so they are textually equal.
 
-use super::catalog::{Market, Symbol};
-use super::daygen::DayTrades;
-use super::klines::Kline;
+use crate::sim::market::catalog::{Market, Symbol};
+use crate::sim::market::daygen::DayTrades;
+use crate::sim::market::klines::Kline;
 
 /// The header line of a futures file of `dataset` (spot files never have one).
 pub fn header(market: Market, dataset: &str) -> &'static str {
@@ -26,7 +26,8 @@ pub fn header(market: Market, dataset: &str) -> &'static str {
 /// Whether a futures daily (or monthly) file for the period starting on `day` carries a
 /// header: deterministic by date, about half of them, as on Vision.
 pub fn has_header(market: Market, dataset: &str, day: i64) -> bool {
-    market.futures() && (dataset == "fundingRate" || super::rng::mix(day as u64 ^ 0x4EAD) & 1 == 0)
+    market.futures()
+        && (dataset == "fundingRate" || crate::sim::market::rng::mix(day as u64 ^ 0x4EAD) & 1 == 0)
 }
 
 /// Append an integer.
@@ -146,7 +147,7 @@ impl RowWriter<'_> {
                 } else {
                     s.qty_dp
                 };
-                push_fixed(buf, units, dp, out)
+                push_fixed(buf, units, dp, out);
             }
             (Market::Cm, true) => push_fixed(buf, units, dp, dp),
             (_, false) => push_trim(buf, units, dp),
@@ -221,7 +222,12 @@ impl RowWriter<'_> {
         buf.push(b',');
         self.amount(buf, i128::from(q), false, false);
         buf.push(b',');
-        self.amount(buf, super::klines::quote_units(self.sym, p, q), true, false);
+        self.amount(
+            buf,
+            crate::sim::market::klines::quote_units(self.sym, p, q),
+            true,
+            false,
+        );
         buf.push(b',');
         self.time(buf, tr.time[i]);
         buf.push(b',');

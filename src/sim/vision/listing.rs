@@ -7,12 +7,12 @@
 //! `Size` of a zip is an estimate (building every archive to list it would be too slow);
 //! `.CHECKSUM` sizes are exact.
 
-use crate::interval::{civil_from_days, days_from_civil, Interval, DAY_US};
+use crate::model::interval::{civil_from_days, days_from_civil, Interval, DAY_US};
 
-use super::catalog::Market;
-use super::market::Exchange;
-use super::rng::{mix, str_key};
-use super::vision::{datasets, folders, intervals, ArchiveId, Freq};
+use super::{datasets, folders, intervals, ArchiveId, Freq};
+use crate::sim::market::catalog::Market;
+use crate::sim::market::exchange::Exchange;
+use crate::sim::market::rng::{mix, str_key};
 
 /// One listed entry: a key (file) or a folder (ends with `/`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -134,7 +134,7 @@ pub fn children(ex: &Exchange, dir: &str) -> Option<Vec<Node>> {
 fn estimate(ex: &Exchange, id: &ArchiveId) -> u64 {
     let days = (id.last_day - id.first_day + 1) as u64;
     let (rows, row_bytes) = match (id.dataset, id.interval) {
-        ("aggTrades", _) | ("trades", _) => {
+        ("aggTrades" | "trades", _) => {
             let n: i64 = (id.first_day..=id.last_day)
                 .map(|d| ex.day_counts(id.sym, d).1)
                 .sum();

@@ -18,6 +18,10 @@ pub fn get() -> Arc<Runtime> {
         // Inherited from the parent through fork: its threads do not exist here. Leak it
         // rather than run its destructor, which would try to join them.
         if let Some((_, old)) = guard.take() {
+            #[allow(
+                clippy::mem_forget,
+                reason = "a forked child must not join its parent's threads"
+            )]
             std::mem::forget(old);
         }
     }

@@ -2,14 +2,14 @@
 //! local header), deflated on all cores for large members: the CSV is cut at line ends into
 //! chunks compressed independently, each but the last ending in a sync flush, whose
 //! concatenation is one valid deflate stream (as pigz does). Small members use
-//! `zipwrite::zip_one`.
+//! `archive::write::zip_one`.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 use flate2::{Compress, Compression, FlushCompress, Status};
 
-use crate::zipwrite::{assemble, zip_one};
+use crate::archive::write::{assemble, zip_one};
 
 /// Chunk size of the parallel deflate.
 const CHUNK: usize = 4 << 20;

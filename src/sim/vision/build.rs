@@ -2,14 +2,14 @@
 //! one deflated member named like the zip, and the `.CHECKSUM` sidecar of the zip's sha256.
 //! Monthly files are their days' rows back to back; 3d/1w/1mo candles span their whole interval.
 
-use crate::interval::{Interval, DAY_US};
+use crate::model::interval::{Interval, DAY_US};
 
 use super::csv::{funding_row, has_header, header, RowWriter};
-use super::data::Data;
-use super::mark::{funding, PriceKind};
-use super::market::Exchange;
-use super::vision::ArchiveId;
 use super::zip::zip_member;
+use super::ArchiveId;
+use crate::sim::market::data::Data;
+use crate::sim::market::exchange::Exchange;
+use crate::sim::market::mark::{funding, PriceKind};
 
 /// The CSV of an archive, header included when Binance would write one.
 pub fn build_csv(data: &Data, id: &ArchiveId) -> Vec<u8> {

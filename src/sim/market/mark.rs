@@ -6,12 +6,12 @@
 //! reverting premium; premium index = mark / index − 1, all in 10^-8 units. Seconds inside an
 //! outage have no sample, so these klines show the same holes as the trade klines.
 
-use crate::interval::{DAY_US, HOUR_US, MINUTE_US, SECOND_US};
+use crate::model::interval::{DAY_US, HOUR_US, MINUTE_US, SECOND_US};
 
 use super::catalog::Symbol;
 use super::daygen::{minute_path, DayTrades};
+use super::exchange::Exchange;
 use super::klines::Kline;
-use super::market::Exchange;
 use super::rng::{key, Rng};
 
 /// Which derived price.
@@ -173,10 +173,10 @@ pub fn funding(ex: &Exchange, sym: &Symbol, day: i64) -> Vec<Funding> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::interval::days_from_civil;
-    use crate::sim::catalog::Market;
+    use crate::model::interval::days_from_civil;
     use crate::sim::config::SimConfig;
-    use crate::sim::daygen::generate;
+    use crate::sim::market::catalog::Market;
+    use crate::sim::market::daygen::generate;
 
     #[test]
     fn mark_klines_cover_the_day_with_about_sixty_samples_a_minute() {

@@ -5,6 +5,14 @@
 //! trickled in chunks with pauses, or cut off mid-body by closing the connection after part of
 //! a body whose full `Content-Length` was announced. A handler that builds slowly runs on a
 //! blocking thread; a panicking handler answers 500.
+//!
+//! On it: `app` (the `Simulator` as one handler), `body` (the response bodies), `faults` (the
+//! injectable faults) and `limits` (REST request weight and bans).
+
+pub mod app;
+pub mod body;
+pub mod faults;
+pub mod limits;
 
 use std::collections::HashMap;
 use std::convert::Infallible;
@@ -20,10 +28,11 @@ use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
-pub use super::body::Delivery;
-use super::body::SimBody;
 use crate::error::{Error, Result};
-use crate::runtime;
+use crate::net::runtime;
+
+pub use body::Delivery;
+use body::SimBody;
 
 /// A request as handlers see it.
 #[derive(Debug, Clone)]
@@ -97,6 +106,7 @@ impl Reply {
     }
 
     /// Add a header.
+    #[allow(clippy::needless_pass_by_value, reason = "takes what `format!` takes")]
     pub fn with_header(mut self, name: &str, value: impl ToString) -> Self {
         self.headers.push((name.to_string(), value.to_string()));
         self

@@ -6,7 +6,7 @@
 //! listing can be paged across thousands of keys.
 
 use crate::error::{Error, Result};
-use crate::interval::days_from_civil;
+use crate::model::interval::days_from_civil;
 
 use super::rng::{key, str_key};
 
@@ -245,7 +245,7 @@ mod tests {
     fn quote_amounts_fit_eight_decimals() {
         for s in default_symbols()
             .iter()
-            .chain(super::super::many::many_symbols(500).iter())
+            .chain(crate::sim::market::many::many_symbols(500).iter())
         {
             assert!(s.price_dp + s.qty_dp <= 8, "{}", s.name);
             assert!(s.knots.windows(2).all(|w| w[0].0 < w[1].0), "{}", s.name);

@@ -14,20 +14,20 @@ use std::sync::{Arc, RwLock};
 
 use bytes::Bytes;
 
-use crate::interval::{Interval, DAY_US};
+use crate::model::interval::{Interval, DAY_US};
 
-use super::config::SimConfig;
-use super::data::Data;
 use super::faults::{FaultKind, Faults};
-use super::klines::candle_open;
 use super::limits::Limiter;
-use super::listing;
-use super::market::Exchange;
-use super::memo::Memo;
-use super::rest;
-use super::rest::params::Params;
-use super::server::{Delivery, Handler, Reply, Req};
-use super::vision::{self, Archive};
+use super::{Delivery, Handler, Reply, Req};
+use crate::sim::config::SimConfig;
+use crate::sim::market::data::Data;
+use crate::sim::market::exchange::Exchange;
+use crate::sim::market::klines::candle_open;
+use crate::sim::market::memo::Memo;
+use crate::sim::rest;
+use crate::sim::rest::params::Params;
+use crate::sim::vision::listing;
+use crate::sim::vision::{self, Archive};
 
 /// Path of the S3 listing endpoint (the bucket, path-style).
 pub const LISTING_PATH: &str = "/data.binance.vision";

@@ -8,13 +8,13 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use crate::interval::{Interval, DAY_US};
+use crate::model::interval::{Interval, DAY_US};
 
 use super::catalog::Symbol;
 use super::daygen::{generate, DayTrades};
+use super::exchange::Exchange;
 use super::klines::{candle_open, from_trades, Kline};
 use super::mark::{self, PriceKind, Samples};
-use super::market::Exchange;
 use super::memo::Memo;
 
 /// Exchange + memoised days.
@@ -167,10 +167,10 @@ impl Data {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::interval::{days_from_civil, HOUR_US, MINUTE_US};
-    use crate::sim::catalog::Market;
+    use crate::model::interval::{days_from_civil, HOUR_US, MINUTE_US};
     use crate::sim::config::SimConfig;
-    use crate::sim::klines::regroup;
+    use crate::sim::market::catalog::Market;
+    use crate::sim::market::klines::regroup;
 
     #[test]
     fn ranges_span_days_and_stop_at_now() {

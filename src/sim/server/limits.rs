@@ -6,8 +6,8 @@
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use super::catalog::Market;
-use super::config::Limits;
+use crate::sim::config::Limits;
+use crate::sim::market::catalog::Market;
 
 /// The decision for one request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -17,8 +17,8 @@ pub use tasks::{Batch, Deadline};
 
 use crate::archive::{parse_checksum, ArchiveOutput, ArchiveStream};
 use crate::error::{Error, Result};
-use crate::http::{Answer, HttpClient, Tally};
-use crate::schema::Dataset;
+use crate::model::dataset::Dataset;
+use crate::net::http::{Answer, HttpClient, Tally};
 
 /// A `.CHECKSUM` sidecar is one line; anything longer is not one.
 const SIDECAR_MAX: usize = 64 * 1024;
@@ -79,7 +79,7 @@ pub async fn fetch_all(
         client,
         requests,
         policy,
-        progress,
+        &progress,
         deadline,
     );
     let outcomes = collect(n, rx, Outcome::Failed).await;
@@ -94,7 +94,7 @@ pub fn spawn_each(
     client: &HttpClient,
     requests: Vec<ArchiveRequest>,
     policy: ChecksumPolicy,
-    progress: Arc<Progress>,
+    progress: &Arc<Progress>,
     deadline: Option<Deadline>,
 ) -> (Batch, UnboundedReceiver<(usize, Outcome)>) {
     progress
