@@ -11,7 +11,9 @@ import json
 import warnings
 import zipfile
 
+import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.ipc
 import pytest
 
 import ckv
@@ -272,3 +274,20 @@ def test_archive_without_a_sidecar_is_stored_unverified_and_warned(tmp_path):
         with pytest.warns(DataWarning, match="broken archive .*2024-03-05"):
             t2 = strict.get_klines("BTCUSDT", "1h", "2024-03-04", "2024-03-07")
         assert t2.equals(t) and meta(t2)["checksum_unverified_days"] == []
+
+
+def test_one_day_of_a_monthly_archive_keeps_only_that_day(tmp_path):
+    # found by the oracle (seed 212): the December 1w archive, published on 2025-01-02, holds
+    # the still-open week of 2024-12-30; asked for 2024-12-29 only, nothing else may be kept
+    with Simulator(seed=212, now="2025-01-02T06:00") as s:
+        c = client(tmp_path, s)
+        t = c.get_klines("ETHUSDT", "1w", "2024-12-29", "2024-12-30", source="vision")
+        assert t.num_rows == 0
+        part = tmp_path / "v1/spot/klines/ETHUSDT/1w/2024/2024-12.arrow"
+        with pa.memory_map(str(part)) as src:
+            kept = pa.ipc.open_file(src).read_all()
+        assert kept.num_rows == 0
+        s.set_now("2025-01-20")
+        t = c.get_klines("ETHUSDT", "1w", "2024-12-01", "2025-01-06")
+        truth = s.truth("spot", "klines", "ETHUSDT", "1w", start="2024-12-01", end="2025-01-06")
+        assert t.replace_schema_metadata(None).equals(truth)

@@ -31,6 +31,8 @@ pub fn digest(batch: &RecordBatch, meta: Option<&str>) -> Result<String> {
                     BooleanBuffer::new(data.buffers()[0].clone(), data.offset(), data.len());
                 bits(&mut h, &values);
             }
+            DataType::Utf8 | DataType::Binary => variable(&mut h, &data, 4)?,
+            DataType::LargeUtf8 | DataType::LargeBinary => variable(&mut h, &data, 8)?,
             dt => {
                 let width = dt.primitive_width().ok_or_else(|| {
                     Error::Invalid(format!("cache digest: unsupported column type {dt}"))
@@ -47,6 +49,31 @@ pub fn digest(batch: &RecordBatch, meta: Option<&str>) -> Result<String> {
     }
     h.update(meta.unwrap_or("").as_bytes());
     Ok(format!("xxh3-128:{:032x}", h.digest128()))
+}
+
+/// Hash a variable-width column: its `len + 1` offsets (of `width` bytes) and the value bytes
+/// they span.
+fn variable(h: &mut Xxh3, data: &arrow_data::ArrayData, width: usize) -> Result<()> {
+    let short = || Error::Invalid("cache digest: column buffer shorter than its rows".into());
+    let offsets = data.buffers()[0].as_slice();
+    let (a, b) = (
+        data.offset() * width,
+        (data.offset() + data.len() + 1) * width,
+    );
+    let offs = offsets.get(a..b).ok_or_else(short)?;
+    h.update(offs);
+    let read = |i: usize| -> usize {
+        let chunk = &offs[i * width..(i + 1) * width];
+        if width == 4 {
+            i32::from_le_bytes(chunk.try_into().unwrap_or_default()).max(0) as usize
+        } else {
+            i64::from_le_bytes(chunk.try_into().unwrap_or_default()).max(0) as usize
+        }
+    };
+    let (first, last) = (read(0), read(data.len()));
+    let values = data.buffers()[1].as_slice();
+    h.update(values.get(first..last.max(first)).ok_or_else(short)?);
+    Ok(())
 }
 
 /// Hash the bits `[0, len)` of `b`, 64 at a time (bits past `len` never count).

@@ -89,19 +89,27 @@ fn round_trip_concatenates_and_keeps_metadata() {
     ]);
     write_ipc(&path, &parts, &md).unwrap();
 
-    let (batch, got) = read_ipc(&path).unwrap();
+    let (batch, mut got) = read_ipc(&path).unwrap();
+    let digest = got.remove(super::DIGEST_KEY).expect("every file carries its digest");
+    assert!(digest.starts_with("xxh3-128:"));
     assert_eq!(got, md);
-    assert_eq!(read_metadata(&path).unwrap(), md);
+    let mut on_disk = read_metadata(&path).unwrap();
+    on_disk.remove(super::DIGEST_KEY);
+    assert_eq!(on_disk, md);
+    assert!(super::read_ipc_verified(&path, true).is_ok());
     let want = rows(0, 2500);
     assert_eq!(batch.schema().fields(), want.schema().fields());
-    assert_eq!(batch.schema().metadata(), &md);
+    let mut schema_md = batch.schema().metadata().clone();
+    schema_md.remove(super::DIGEST_KEY);
+    assert_eq!(schema_md, md);
     assert_eq!(batch.columns(), want.columns());
     assert!(temp_files(path.parent().unwrap()).is_empty());
 
     // Overwriting replaces the file; an empty batch is a valid file.
     write_ipc(&path, &[rows(0, 0)], &HashMap::new()).unwrap();
     let (batch, got) = read_ipc(&path).unwrap();
-    assert_eq!((batch.num_rows(), got.len()), (0, 0));
+    assert_eq!((batch.num_rows(), got.len()), (0, 1)); // only the digest
+    assert!(super::read_ipc_verified(&path, true).is_ok());
     fs::remove_dir_all(dir).unwrap();
 }
 
@@ -267,4 +275,30 @@ fn rewriting_a_partition_replaces_its_metadata_values() {
     let (again, got) = read_ipc(&path).unwrap();
     assert_eq!((got["ckv"].as_str(), again.num_rows()), ("new", 6));
     let _ = fs::remove_dir_all(dir);
+}
+
+#[test]
+fn a_flipped_value_fails_the_digest() {
+    let dir = scratch("digest");
+    let path = dir.join("2024-01-01.arrow");
+    write_ipc(&path, &[rows(0, 500)], &meta(&[("ckv", "{\"format\": 2}")])).unwrap();
+    assert!(super::read_ipc_verified(&path, true).is_ok());
+    let mut bytes = fs::read(&path).unwrap();
+    // the first i64 column's values start on a 64-byte boundary after the schema message;
+    // flip one bit of every 64-byte block in turn until the data changes
+    let (batch, _) = read_ipc(&path).unwrap();
+    let clean = batch.columns().to_vec();
+    let mut detected = 0;
+    for pos in (64..bytes.len() - 64).step_by(97) {
+        bytes[pos] ^= 0x04;
+        fs::write(&path, &bytes).unwrap();
+        let changed = read_ipc(&path).map_or(true, |(b, _)| b.columns() != clean.as_slice());
+        if changed {
+            assert!(super::read_ipc_verified(&path, true).is_err(), "flip at {pos} undetected");
+            detected += 1;
+        }
+        bytes[pos] ^= 0x04;
+    }
+    assert!(detected > 10);
+    fs::remove_dir_all(dir).unwrap();
 }

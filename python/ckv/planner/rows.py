@@ -33,8 +33,11 @@ def between(table: pa.Table, column: str, a: int, b: int) -> pa.Table:
 
 def split_days(table: pa.Table, column: str, days: list[dt.date]) -> dict[dt.date, pa.Table]:
     """The rows of each day (by ``column``), zero-copy slices."""
-    if len(days) == 1:
-        return {days[0]: table}
+    if len(days) == 1 and table.num_rows:
+        t = int_values(table.column(column))
+        a = day_start(days[0])
+        if a <= t[0] and t[len(t) - 1] < a + DAY_US:
+            return {days[0]: table}  # a daily archive: the whole table is the day
     return {d: between(table, column, day_start(d), day_start(d) + DAY_US) for d in days}
 
 

@@ -17,7 +17,19 @@ from ..vision.urls import archive_url
 
 __all__ = ["RouteServer", "routes_from_dir", "serve_real_dir", "serve_routes"]
 
-RouteServer = _core.RouteServer
+# The simulator is a cargo feature (`sim`, on in the published wheel); without it these names
+# exist but starting a server says why it cannot.
+RouteServer = getattr(_core, "RouteServer", None)
+HAS_SIM = hasattr(_core, "SimServer")
+
+
+def require_sim() -> None:
+    """``CkvError`` when the extension was built without the simulator."""
+    if not HAS_SIM:
+        from ..exceptions import CkvError
+
+        raise CkvError("this build of ckv has no simulator (cargo feature `sim`)")
+
 
 _NAME = re.compile(
     r"^(?P<symbol>[A-Z0-9_]+)-(?P<kind>[A-Za-z0-9]+)-(?P<period>\d{4}-\d{2}(?:-\d{2})?)\.zip$"
@@ -64,6 +76,7 @@ def routes_from_dir(
 @contextmanager
 def serve_routes(routes: Mapping[str, bytes], *, port: int = 0) -> Iterator[_core.RouteServer]:
     """Serve ``routes`` on 127.0.0.1 (``port`` 0 picks a free one) for the ``with`` block."""
+    require_sim()
     server = _core.RouteServer(dict(routes), port=port)
     try:
         yield server

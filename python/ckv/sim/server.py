@@ -23,7 +23,7 @@ from .. import _core
 from .._util.times import DAY_US, day_of, to_us
 from .._util.vocab import MARKETS
 from .faults import load_faults
-from .routes import routes_from_dir
+from .routes import require_sim, routes_from_dir
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -81,6 +81,7 @@ class Simulator:
             (m[0], m[1], _day(m[2])) if isinstance(m, tuple) else (None, None, _day(m))
             for m in missing_days
         ]
+        require_sim()
         self._server = _core.SimServer(
             seed=seed,
             now_ms=None if now is None else _ms(now),
