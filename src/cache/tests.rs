@@ -90,7 +90,9 @@ fn round_trip_concatenates_and_keeps_metadata() {
     write_ipc(&path, &parts, &md).unwrap();
 
     let (batch, mut got) = read_ipc(&path).unwrap();
-    let digest = got.remove(super::DIGEST_KEY).expect("every file carries its digest");
+    let digest = got
+        .remove(super::DIGEST_KEY)
+        .expect("every file carries its digest");
     assert!(digest.starts_with("xxh3-128:"));
     assert_eq!(got, md);
     let mut on_disk = read_metadata(&path).unwrap();
@@ -294,7 +296,10 @@ fn a_flipped_value_fails_the_digest() {
         fs::write(&path, &bytes).unwrap();
         let changed = read_ipc(&path).map_or(true, |(b, _)| b.columns() != clean.as_slice());
         if changed {
-            assert!(super::read_ipc_verified(&path, true).is_err(), "flip at {pos} undetected");
+            assert!(
+                super::read_ipc_verified(&path, true).is_err(),
+                "flip at {pos} undetected"
+            );
             detected += 1;
         }
         bytes[pos] ^= 0x04;
