@@ -54,7 +54,7 @@ class _ArchiveOutcome(TypedDict):
 
     url: str
     status: Literal["ok", "not_found", "error"]
-    error: BaseException | None
+    error: Exception | None
     transient: bool
     verified: bool
     sha256: str | None
@@ -117,7 +117,7 @@ class Fetcher:
         *,
         deadline_s: float | None = None,
         progress: Progress | None = None,
-    ) -> list[tuple[int, dict[str, str], bytes] | BaseException]: ...
+    ) -> list[tuple[int, dict[str, str], bytes] | Exception]: ...
     def fetch_archives(
         self,
         urls: list[str],

@@ -6,10 +6,14 @@ from __future__ import annotations
 import sys
 import threading
 import time
+from typing import TYPE_CHECKING, TextIO
+
+if TYPE_CHECKING:
+    from .._core import Progress
 
 
 class ProgressLine:
-    def __init__(self, label: str, stream=None) -> None:
+    def __init__(self, label: str, stream: TextIO | None = None) -> None:
         self.label = label
         self.stream = stream or sys.stderr
         self.enabled = bool(getattr(self.stream, "isatty", lambda: False)())
@@ -25,12 +29,12 @@ class ProgressLine:
             f"{rows:>12,} rows  ETA {eta_text}"
         )
 
-    def watch(self, progress, stop: threading.Event) -> None:
+    def watch(self, progress: Progress, stop: threading.Event) -> None:
         while not stop.wait(0.2):
             self.show(progress)
         self.show(progress)
 
-    def show(self, progress) -> None:
+    def show(self, progress: Progress) -> None:
         if not self.enabled:
             return
         self.stream.write(

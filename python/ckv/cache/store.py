@@ -69,7 +69,7 @@ class Store:
         self._verified: set[tuple[str, int, int, int]] = set()
 
     def path(self, market: str, dataset: str, symbol: str, interval: str | None, key: str) -> Path:
-        parts = [self.root, "v1", market, dataset, symbol]
+        parts: list[str | Path] = [self.root, "v1", market, dataset, symbol]
         if interval:
             parts.append(interval)
         parts += [key[:4], f"{key}.arrow"]
@@ -152,7 +152,7 @@ TEMP_MAX_AGE_S = 6 * 3600
 def stale_temps(folder: Path) -> list[Path]:
     """Temp files (``.{name}.{pid}.{nanos}.{seq}.tmp``) whose writer is gone: its process no
     longer exists, or the file is older than ``TEMP_MAX_AGE_S``."""
-    out = []
+    out: list[Path] = []
     try:
         entries = list(folder.glob(".*.tmp"))
     except OSError:

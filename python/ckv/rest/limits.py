@@ -75,12 +75,13 @@ def header_window_s(name: str) -> int | None:
 
 def parse_rate_limits(info: object) -> tuple[tuple[int, int], ...]:
     """``(window_s, limit)`` of every REQUEST_WEIGHT entry of an ``exchangeInfo`` body."""
-    out = []
+    out: list[tuple[int, int]] = []
     entries = info.get("rateLimits") if isinstance(info, dict) else None
     for e in entries if isinstance(entries, list) else []:
         if not isinstance(e, dict) or e.get("rateLimitType") != "REQUEST_WEIGHT":
             continue
-        num, limit, unit = e.get("intervalNum"), e.get("limit"), INTERVAL_S.get(e.get("interval"))
+        num, limit, interval = e.get("intervalNum"), e.get("limit"), e.get("interval")
+        unit = INTERVAL_S.get(interval) if isinstance(interval, str) else None
         if unit and type(num) is int and type(limit) is int and num > 0 and limit > 0:
             out.append((num * unit, limit))
     return tuple(sorted(out))
@@ -104,10 +105,14 @@ class Budget:
     learned: bool = False
     learned_at: float = float("-inf")
     banned_until: float = 0.0
-    spent: deque = field(default_factory=deque)  # (answered at, weight), in answer order
+    spent: deque[tuple[float, int]] = field(
+        default_factory=deque
+    )  # (answered at, weight), in answer order
     in_flight: int = 0
     _total: int = 0  # weight of the entries in ``spent``
-    others: dict = field(default_factory=dict)  # window_s -> (weight, expires at)
+    others: dict[int, tuple[int, float]] = field(
+        default_factory=dict
+    )  # window_s -> (weight, expires at)
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def __post_init__(self) -> None:
@@ -173,7 +178,12 @@ class Budget:
             inside = [(t, w) for t, w in self.spent if t > now - window_s]
             left = sum(w for _, w in inside)
 
-            def drained(room: int, inside=inside, left=left, window_s=window_s) -> float:
+            def drained(
+                room: int,
+                inside: list[tuple[float, int]] = inside,
+                left: int = left,
+                window_s: int = window_s,
+            ) -> float:
                 """The first time the weight still inside the window is ≤ ``room``."""
                 if room < 0:
                     return float("inf")
@@ -205,7 +215,7 @@ class Budget:
                 pause = self.wait_for(weights[0], now)
             sleep(pause)
 
-    def answered(self, weights: list[int], headers: list[dict]) -> None:
+    def answered(self, weights: list[int], headers: list[dict[str, str]]) -> None:
         """Requests of ``weights`` came back with ``headers``: spend their weight now and read
         the server's count of this IP's weight from every ``X-MBX-USED-WEIGHT-*`` header."""
         with self.lock:

@@ -191,7 +191,7 @@ class Simulator:
     def outages(self, market: str, start: Any, end: Any) -> list[tuple[int, int]]:
         """The exchange's merged no-trading windows ``(start_us, end_us)`` on ``market``
         overlapping ``[start, end)``, clipped to it: the true gaps of its klines."""
-        return [tuple(w) for w in self._server.outages(market, to_us(start), to_us(end))]
+        return [(a, b) for a, b in self._server.outages(market, to_us(start), to_us(end))]
 
     def env(self) -> dict[str, str]:
         """The ``CKV_*`` variables that point ckv at this simulator."""

@@ -16,12 +16,16 @@ import logging
 import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
 from .. import _core
 from .._util.arrow import to_table
+from .._util.vocab import Checksum
+
+if TYPE_CHECKING:
+    from .._core import _ArchiveOutcome
 
 __all__ = [
     "ArchiveResult",
@@ -59,7 +63,7 @@ class ArchiveResult:
     transient: bool = False
 
 
-def _result(r: dict[str, Any]) -> ArchiveResult:
+def _result(r: _ArchiveOutcome) -> ArchiveResult:
     return ArchiveResult(
         url=r["url"],
         status=r["status"],
@@ -90,7 +94,7 @@ def fetch_archives(
     dataset: str,
     *,
     fetcher: _core.Fetcher | None = None,
-    checksum: str = "if_present",
+    checksum: Checksum = "if_present",
     progress: _core.Progress | None = None,
     deadline_s: float | None = None,
 ) -> list[ArchiveResult]:
@@ -115,7 +119,7 @@ def iter_archives(
     dataset: str,
     *,
     fetcher: _core.Fetcher,
-    checksum: str = "if_present",
+    checksum: Checksum = "if_present",
     progress: _core.Progress | None = None,
     poll: float = 0.1,
     deadline_s: float | None = None,
