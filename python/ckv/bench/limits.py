@@ -9,12 +9,17 @@ import io
 import struct
 import zipfile
 import zlib
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
 
 from ..sim import Simulator
 from .dataset import Dataset, _digest_of
 from .measure import Recorder
 from .plans import MB
+
+In = TypeVar("In")
+Out = TypeVar("Out")
 
 
 def raw_member(body: bytes) -> tuple[memoryview, int, int]:
@@ -130,15 +135,26 @@ class LimitsBench(Recorder):
                 {"csv": data.csv_bytes},
             )
 
-    def _limit(self, workload, name, label, threads, items, work, ok, what, nbytes) -> None:
+    def _limit(
+        self,
+        workload: str,
+        name: str,
+        label: str,
+        threads: int,
+        items: Sequence[In],
+        work: Callable[[In], Out],
+        ok: Callable[[list[Out]], bool],
+        what: str,
+        nbytes: dict[str, int],
+    ) -> None:
         shares = [items[i::threads] for i in range(threads)]
 
-        def run_share(share: list) -> list:
+        def run_share(share: Sequence[In]) -> list[Out]:
             return [work(x) for x in share]
 
         with ThreadPoolExecutor(threads) as pool:
 
-            def run() -> list:
+            def run() -> list[Out]:
                 outs = list(pool.map(run_share, shares))
                 return [outs[i % threads][i // threads] for i in range(len(items))]
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import statistics
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -89,7 +89,9 @@ class Recorder:
             err.recorded = True
             raise err
 
-    def same(self, workload: str, name: str, ref: pa.Table, other: Any, cols) -> None:
+    def same(
+        self, workload: str, name: str, ref: pa.Table, other: Any, cols: Sequence[str]
+    ) -> None:
         diff = compare_columns(ref, other, cols)
         self.check(
             workload,

@@ -85,7 +85,7 @@ def format_report(report: dict[str, Any]) -> str:
         ratios = [x for x in report["ratios"] if x["workload"] == wl]
         if ratios:
             lines.append("   ckv ÷ baseline (baseline time / ckv time, same bytes):")
-            groups: dict[tuple[str, str], list[dict]] = defaultdict(list)
+            groups: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
             for x in ratios:
                 groups[(x["ckv"], x["stage"])].append(x)
             for (name, stage), xs in groups.items():
@@ -99,7 +99,7 @@ def format_report(report: dict[str, Any]) -> str:
         pcts = [x for x in report["limits_pct"] if x["workload"] == wl]
         if pcts:
             lines.append("   ckv as % of the limit (same bytes; basis in brackets):")
-            groups2: dict[str, list[dict]] = defaultdict(list)
+            groups2: dict[str, list[dict[str, Any]]] = defaultdict(list)
             for x in pcts:
                 groups2[x["ckv"]].append(x)
             for name, xs in groups2.items():

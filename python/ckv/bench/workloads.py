@@ -14,6 +14,7 @@ from ..sim import Simulator
 from ..vision import archive_url, fetch_archives
 from .archives import ArchivesBench
 from .cache import CacheBench, _sim_client
+from .compare import same_table
 from .dataset import Dataset, load_dataset
 from .limits import LimitsBench
 from .plans import NOW, SEED, SYMBOL, Plan
@@ -77,7 +78,7 @@ def _run_workloads(
         )
 
 
-def _klines_and_cache(bench: Bench, plan: Plan, want: set[str], sim: Simulator, root: Path):
+def _klines_and_cache(bench: Bench, plan: Plan, want: set[str], sim: Simulator, root: Path) -> None:
     first, days = plan.klines_first, plan.klines_days
     last = first + dt.timedelta(days)
     kl = load_dataset(
@@ -128,7 +129,7 @@ def _klines_and_cache(bench: Bench, plan: Plan, want: set[str], sim: Simulator, 
         bench.check(
             "cache",
             "warm-up fetch equals the archives",
-            get(client).equals(table) and table.num_rows == kl.rows,
+            same_table(get(client), table) and table.num_rows == kl.rows,
             f"{table.num_rows:,} rows",
         )
     if "cache" in want and client is not None and table is not None:

@@ -6,15 +6,18 @@ import argparse
 import shutil
 from collections import defaultdict
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from .._util.vocab import DATASET_PRICE, GETTERS, family_of
 from . import options
 
+if TYPE_CHECKING:
+    from .options import Subparsers
+
 __all__ = ["add_parser", "run"]
 
 
-def add_parser(sub: Any) -> argparse.ArgumentParser:
+def add_parser(sub: Subparsers) -> argparse.ArgumentParser:
     p = sub.add_parser("cache", help="inspect or clear the local cache")
     p.add_argument("action", choices=["ls", "du", "verify", "clear", "path"])
     options.add_cache_dir(p)
@@ -142,19 +145,19 @@ def _verify(root: Path, groups: dict[tuple[str, ...], list[Path]], *, fix: bool)
                 bad.append(f)
                 print(f"BROKEN {f}: {e}")
     temps = [
-        t
+        tmp
         for folder in {f.parent for fs in groups.values() for f in fs}
-        for t in stale_temps(folder)
+        for tmp in stale_temps(folder)
     ]
-    for t in temps:
-        print(f"STALE TEMP {t} (left by a killed writer)")
+    for tmp in temps:
+        print(f"STALE TEMP {tmp} (left by a killed writer)")
     print(f"{count} files checked, {len(bad)} broken, {len(temps)} stale temp file(s)")
     if not fix:
         if bad:
             print("run `ckv cache verify --fix` to refetch them")
         return 1 if bad or temps else 0
-    for t in temps:
-        t.unlink(missing_ok=True)
+    for tmp in temps:
+        tmp.unlink(missing_ok=True)
     failed = 0
     for f in bad:
         try:

@@ -13,14 +13,18 @@ import datetime as dt
 import tempfile
 import time
 import warnings
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ..client import Client
+    from .options import Subparsers
 
 __all__ = ["add_parser", "run", "run_demo"]
 
 UTC = dt.timezone.utc
 
 
-def add_parser(sub: Any) -> argparse.ArgumentParser:
+def add_parser(sub: Subparsers) -> argparse.ArgumentParser:
     p = sub.add_parser("demo", help="fetch a month of 1m klines from a local simulator")
     p.add_argument("--days", type=int, default=30, help="days of 1m klines to fetch")
     p.set_defaults(func=run)
@@ -30,6 +34,13 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> int:
     run_demo(days=args.days)
     return 0
+
+
+def _sources(client: Client) -> set[str]:
+    """The sources of the client's last call."""
+    stats = client.last_stats
+    assert stats is not None, "every getter sets last_stats"
+    return stats.sources
 
 
 def _ms(seconds: float) -> str:
@@ -66,6 +77,7 @@ def run_demo(days: int = 30, symbol: str = "BTCUSDT") -> None:
             klines = client.get_klines(symbol, "1m", start, end)
         cold = time.perf_counter() - t0
         s = client.last_stats
+        assert s is not None, "every getter sets last_stats"
         gaps = find_gaps(klines, "1m")
         print(
             f"klines     {symbol} 1m {start:%Y-%m-%d} .. {end:%Y-%m-%d %H:%M}: "
@@ -82,7 +94,7 @@ def run_demo(days: int = 30, symbol: str = "BTCUSDT") -> None:
         hit = time.perf_counter() - t0
         print(
             f"cache hit  same call again: {again.num_rows:,} rows in {_ms(hit)} "
-            f"(memory-mapped, {'+'.join(sorted(client.last_stats.sources))})"
+            f"(memory-mapped, {'+'.join(sorted(_sources(client)))})"
         )
 
         # the day before yesterday is in Vision; yesterday is not published yet, today is live
@@ -91,6 +103,7 @@ def run_demo(days: int = 30, symbol: str = "BTCUSDT") -> None:
         aggs = client.get_agg_trades(symbol, day_start, end)
         agg_s = time.perf_counter() - t0
         s = client.last_stats
+        assert s is not None, "every getter sets last_stats"
         print(
             f"aggTrades  {symbol} {day_start:%Y-%m-%d} .. now: {aggs.num_rows:,} rows in "
             f"{_ms(agg_s)} from "
