@@ -11,22 +11,22 @@ from typing import Literal, Protocol, TypedDict, final
 from typing_extensions import Self
 
 __all__ = [
-    "ArrowStream",
-    "read_cache",
-    "read_cache_metadata",
-    "write_cache",
+    "DEBUG_BUILD",
     "ArchiveJob",
+    "ArrowStream",
     "Fetcher",
     "Progress",
+    "RouteServer",
+    "SimServer",
+    "__version__",
     "find_gaps",
     "parse_bytes",
     "parse_file",
     "read_archive",
+    "read_cache",
+    "read_cache_metadata",
     "schema",
-    "RouteServer",
-    "SimServer",
-    "__version__",
-    "DEBUG_BUILD",
+    "write_cache",
 ]
 
 __version__: str

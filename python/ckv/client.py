@@ -200,6 +200,7 @@ class Client:
         price: str,
         start: TimeLike,
         end: TimeLike,
+        *,
         source: str,
         on_gap: str,
         on_bad_archive: str,
@@ -264,9 +265,9 @@ class Client:
             price,
             start,
             end,
-            source,
-            on_gap,
-            on_bad_archive,
+            source=source,
+            on_gap=on_gap,
+            on_bad_archive=on_bad_archive,
         )
         return self._run(req, progress)
 
@@ -284,7 +285,16 @@ class Client:
     ) -> pa.Table:
         """Aggregate trades with ``time`` in ``[start, end)``."""
         req = self._request(
-            market, "aggTrades", symbol, None, "trade", start, end, source, on_gap, on_bad_archive
+            market,
+            "aggTrades",
+            symbol,
+            None,
+            "trade",
+            start,
+            end,
+            source=source,
+            on_gap=on_gap,
+            on_bad_archive=on_bad_archive,
         )
         return self._run(req, progress)
 
@@ -302,7 +312,16 @@ class Client:
     ) -> pa.Table:
         """Individual trades with ``time`` in ``[start, end)``."""
         req = self._request(
-            market, "trades", symbol, None, "trade", start, end, source, on_gap, on_bad_archive
+            market,
+            "trades",
+            symbol,
+            None,
+            "trade",
+            start,
+            end,
+            source=source,
+            on_gap=on_gap,
+            on_bad_archive=on_bad_archive,
         )
         return self._run(req, progress)
 
@@ -322,7 +341,16 @@ class Client:
         if market == "spot":
             raise ValueError("funding rates exist on um and cm only")
         req = self._request(
-            market, "fundingRate", symbol, None, "trade", start, end, source, on_gap, on_bad_archive
+            market,
+            "fundingRate",
+            symbol,
+            None,
+            "trade",
+            start,
+            end,
+            source=source,
+            on_gap=on_gap,
+            on_bad_archive=on_bad_archive,
         )
         return self._run(req, progress)
 
@@ -339,7 +367,7 @@ _default_lock = threading.Lock()
 
 def default_client() -> Client:
     """The client behind ``ckv.get_*``, built from the environment on first use."""
-    global _default
+    global _default  # noqa: PLW0603 - the process's one default client, made once under the lock
     with _default_lock:
         if _default is None:
             _default = Client()

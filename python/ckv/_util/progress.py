@@ -3,6 +3,7 @@ a terminal."""
 
 from __future__ import annotations
 
+import math
 import sys
 import threading
 import time
@@ -23,7 +24,7 @@ class ProgressLine:
     def render(self, done: int, total: int, nbytes: int, rows: int) -> str:
         elapsed = time.monotonic() - self.started
         eta = (elapsed / done * (total - done)) if done else float("nan")
-        eta_text = f"{eta:4.0f}s" if eta == eta else "   ?"
+        eta_text = f"{eta:4.0f}s" if not math.isnan(eta) else "   ?"
         return (
             f"\r{self.label}: {done}/{total} archives  {nbytes / 1e6:8.1f} MB  "
             f"{rows:>12,} rows  ETA {eta_text}"

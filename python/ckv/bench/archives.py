@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import hashlib
+from http import HTTPStatus
 from typing import Any
 
 import pyarrow as pa
@@ -28,6 +29,18 @@ class ArchivesBench(Recorder):
     ) -> pa.Table | None:
         """ckv end to end and per stage, then the baselines on the same URLs. Returns ckv's
         (checked) table, the reference for later comparisons."""
+        table = self._archive_fetch(workload, data, spec, expect_gaps)
+        if table is None:
+            return None
+        self._archive_download(workload, data)
+        self._archive_stages(workload, data, spec, table)
+        self._archive_baselines(workload, data, spec, table)
+        return table
+
+    def _archive_fetch(
+        self, workload: str, data: Dataset, spec: CsvSpec, expect_gaps: list[tuple[str, int]]
+    ) -> pa.Table | None:
+        """``ckv.fetch``: ckv end to end; its table once checked, else None."""
         urls, n = data.urls, len(data.urls)
         sizes = {"zip": data.zip_bytes, "csv": data.csv_bytes}
         ref: dict[str, pa.Table] = {}
@@ -68,10 +81,11 @@ class ArchivesBench(Recorder):
             rows=data.rows,
             nbytes=sizes,
         )
-        if "table" not in ref:
-            return None
-        table = ref["table"]
+        return ref.get("table")
 
+    def _archive_download(self, workload: str, data: Dataset) -> None:
+        """``ckv.download``: the download stage alone."""
+        urls, n = data.urls, len(data.urls)
         fetcher: dict[str, _core.Fetcher] = {}
 
         def new_fetcher() -> None:
@@ -79,7 +93,7 @@ class ArchivesBench(Recorder):
 
         def download() -> list[object]:
             answers = fetcher["f"].get_many(urls)
-            return [a[2] if isinstance(a, tuple) and a[0] == 200 else a for a in answers]
+            return [a[2] if isinstance(a, tuple) and a[0] == HTTPStatus.OK else a for a in answers]
 
         def verify_download(bodies: list[object]) -> None:
             ok = all(
@@ -101,6 +115,9 @@ class ArchivesBench(Recorder):
             nbytes={"zip": data.zip_bytes},
         )
 
+    def _archive_stages(self, workload: str, data: Dataset, spec: CsvSpec, table: pa.Table) -> None:
+        """``ckv.decode`` and ``ckv.parse``: the in-memory stages, checked against ``table``."""
+        sizes = {"zip": data.zip_bytes, "csv": data.csv_bytes}
         digests = [_digest_of(s) for s in data.sidecars]
 
         def decode() -> pa.Table:
@@ -133,6 +150,12 @@ class ArchivesBench(Recorder):
                 nbytes=sizes if name == "ckv.decode" else {"csv": data.csv_bytes},
             )
 
+    def _archive_baselines(
+        self, workload: str, data: Dataset, spec: CsvSpec, table: pa.Table
+    ) -> None:
+        """The baselines on the same URLs, sequential and (several archives) in a pool."""
+        urls, n = data.urls, len(data.urls)
+        sizes = {"zip": data.zip_bytes, "csv": data.csv_bytes}
         for key, (label, parser) in PARSERS.items():
 
             def run(parser: Parser = parser) -> tuple[Any, dict[str, float]]:
@@ -169,4 +192,3 @@ class ArchivesBench(Recorder):
                 rows=data.rows,
                 nbytes=sizes,
             )
-        return table

@@ -41,6 +41,7 @@ class CacheBench(Recorder):
         get: Callable[[Client], pa.Table],
         sim: Simulator,
         ref: pa.Table,
+        *,
         nbytes: dict[str, int],
         archives: int,
         exchange_gaps: int,

@@ -115,10 +115,10 @@ class LimitsBench(Recorder):
                 f"SHA-256 (hashlib) of the archives, {threads} thread(s)",
                 threads,
                 data.bodies,
-                lambda b: hashlib.sha256(b).hexdigest(),
-                lambda out: out == digests,
-                "digests match .CHECKSUM",
-                {"zip": data.zip_bytes},
+                work=lambda b: hashlib.sha256(b).hexdigest(),
+                ok=lambda out: out == digests,
+                what="digests match .CHECKSUM",
+                nbytes={"zip": data.zip_bytes},
             )
             self._limit(
                 workload,
@@ -127,12 +127,12 @@ class LimitsBench(Recorder):
                 f"{threads} thread(s)",
                 threads,
                 raws,
-                lambda r: inflate_raw(r[0]),
-                lambda out: all(
+                work=lambda r: inflate_raw(r[0]),
+                ok=lambda out: all(
                     len(o) == size and zlib.crc32(o) == crc for o, (_, size, crc) in zip(out, raws)
                 ),
-                "sizes and CRC-32 match the zip headers",
-                {"csv": data.csv_bytes},
+                what="sizes and CRC-32 match the zip headers",
+                nbytes={"csv": data.csv_bytes},
             )
 
     def _limit(
@@ -142,6 +142,7 @@ class LimitsBench(Recorder):
         label: str,
         threads: int,
         items: Sequence[In],
+        *,
         work: Callable[[In], Out],
         ok: Callable[[list[Out]], bool],
         what: str,

@@ -111,7 +111,7 @@ class Recorder:
                     {"workload": workload, "name": "setup", "passed": False, "detail": str(e)}
                 )
             self.say(f"  check failed: {e}")
-        except Exception as e:
+        except Exception as e:  # noqa: BLE001 - a crashed workload is a failed check; go on
             self.checks.append(
                 {
                     "workload": workload,
@@ -142,7 +142,7 @@ class Recorder:
 
     # timing -----------------------------------------------------------------------------------
 
-    def measure(
+    def measure(  # noqa: PLR0913 - six positional, the rest keyword-only options
         self,
         workload: str,
         name: str,
@@ -197,7 +197,7 @@ class Recorder:
                 )
             self.say(f"  check failed: {e}")
             return None
-        except Exception as e:  # a crash is a failed check, not a lost run
+        except Exception as e:  # noqa: BLE001 - a crash is a failed check, not a lost run
             self.checks.append(
                 {
                     "workload": workload,

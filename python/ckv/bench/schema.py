@@ -120,8 +120,8 @@ def _report(
             if mine is None:
                 continue
             for lwl, lname, basis in limits:
-                lname = lname.replace("Nt", f"{cpus}t")
-                lim = ms.get((lwl, lname))
+                limit_name = lname.replace("Nt", f"{cpus}t")
+                lim = ms.get((lwl, limit_name))
                 if lim is None or basis not in mine.bytes:
                     continue
                 lim_basis = next(iter(lim.bytes))
@@ -131,7 +131,7 @@ def _report(
                     {
                         "workload": wl,
                         "ckv": ckv_name,
-                        "limit": f"{lwl}/{lname}",
+                        "limit": f"{lwl}/{limit_name}",
                         "basis": basis,
                         "ckv_mb_per_s": rate,
                         "limit_mb_per_s": limit_rate,

@@ -147,6 +147,7 @@ class Store:
 
 
 TEMP_MAX_AGE_S = 6 * 3600
+_TEMP_PARTS = 5  # at least: "", name, pid, nanos, seq and "tmp" less the name's own dots
 
 
 def stale_temps(folder: Path) -> list[Path]:
@@ -160,7 +161,7 @@ def stale_temps(folder: Path) -> list[Path]:
     now = time.time()
     for tmp in entries:
         parts = tmp.name.split(".")
-        pid = int(parts[-4]) if len(parts) >= 5 and parts[-4].isdigit() else None
+        pid = int(parts[-4]) if len(parts) >= _TEMP_PARTS and parts[-4].isdigit() else None
         try:
             old = now - tmp.stat().st_mtime > TEMP_MAX_AGE_S
         except OSError:

@@ -16,6 +16,11 @@ if TYPE_CHECKING:
 
 __all__ = ["add_parser", "run"]
 
+# A partition's path below {root}/v1: market, dataset, symbol, [interval], year, file.
+_SYMBOL_AT = 2
+_PARTS_WITH_INTERVAL = 6
+_KIB = 1024
+
 
 def add_parser(sub: Subparsers) -> argparse.ArgumentParser:
     p = sub.add_parser("cache", help="inspect or clear the local cache")
@@ -37,7 +42,7 @@ def _series(root: Path, symbol: str | None) -> dict[tuple[str, ...], list[Path]]
     for f in sorted(base.rglob("*.arrow")):
         parts = f.relative_to(base).parts  # market, dataset, symbol, [interval], year, file
         key = parts[:-2]
-        if symbol and (len(key) < 3 or key[2] != symbol):
+        if symbol and (len(key) <= _SYMBOL_AT or key[_SYMBOL_AT] != symbol):
             continue
         groups[key].append(f)
     return groups
@@ -45,9 +50,9 @@ def _series(root: Path, symbol: str | None) -> dict[tuple[str, ...], list[Path]]
 
 def _size(n: float) -> str:
     for unit in ("B", "KB", "MB", "GB"):
-        if n < 1024 or unit == "GB":
+        if n < _KIB or unit == "GB":
             return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
+        n /= _KIB
     return f"{n:.1f} GB"
 
 
@@ -178,11 +183,11 @@ def _refetch(root: Path, f: Path) -> None:
 
     parts = f.relative_to(root / "v1").parts
     market, dataset, symbol = parts[:3]
-    interval = parts[3] if len(parts) == 6 else None
+    interval = parts[3] if len(parts) == _PARTS_WITH_INTERVAL else None
     stem = f.stem
-    if len(stem) == 7:
+    if len(stem) == len("YYYY-MM"):
         y, m = int(stem[:4]), int(stem[5:])
-        start, end = dt.date(y, m, 1), dt.date(y + (m == 12), m % 12 + 1, 1)
+        start, end = dt.date(y, m, 1), dt.date(y + m // 12, m % 12 + 1, 1)
     else:
         start = dt.date.fromisoformat(stem)
         end = start + dt.timedelta(days=1)

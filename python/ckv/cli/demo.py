@@ -36,6 +36,10 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+MIN_DAYS = 2  # the day before yesterday comes from Vision, the rest from REST
+_WHOLE_MS_FROM_S = 0.01  # from 10 ms on, times are shown in whole milliseconds
+
+
 def _sources(client: Client) -> set[str]:
     """The sources of the client's last call."""
     stats = client.last_stats
@@ -44,12 +48,14 @@ def _sources(client: Client) -> set[str]:
 
 
 def _ms(seconds: float) -> str:
-    return f"{seconds * 1000:,.0f} ms" if seconds >= 0.01 else f"{seconds * 1000:.2f} ms"
+    return (
+        f"{seconds * 1000:,.0f} ms" if seconds >= _WHOLE_MS_FROM_S else f"{seconds * 1000:.2f} ms"
+    )
 
 
 def run_demo(days: int = 30, symbol: str = "BTCUSDT") -> None:
-    if days < 2:
-        raise ValueError("--days must be at least 2")
+    if days < MIN_DAYS:
+        raise ValueError(f"--days must be at least {MIN_DAYS}")
     import pyarrow as pa
     import pyarrow.compute as pc
 

@@ -73,7 +73,7 @@ def write_table(table: pa.Table, out: Path) -> None:
 
         pq.write_table(table, out)
     elif suffix in (".arrow", ".ipc", ".feather"):
-        import pyarrow.feather as feather
+        from pyarrow import feather
 
         feather.write_feather(table, out, compression="uncompressed")
     elif suffix == ".csv":

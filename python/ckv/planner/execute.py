@@ -148,7 +148,7 @@ class Executor:
             self.flush()  # keep what was verified, whatever stopped the call
             raise
         if self.transient:
-            days, err = self.transient[0]
+            _days, err = self.transient[0]
             all_days = sorted({d for ds, _ in self.transient for d in ds})
             text = ", ".join(f"[{a}, {b})" for a, b in day_ranges(all_days))
             raise _retyped(
@@ -165,7 +165,9 @@ class Executor:
         iv = r.interval if r.family == "klines" else None
         return archive_url(self.c.vision_url, r.market, r.dataset, r.symbol, task.period, iv)
 
-    def _archives(self, tasks: list[ArchiveTask]) -> list[dt.date]:
+    # One loop over the archives as they complete (commit each partition once its days are in),
+    # so one function; not split while the planner is being reworked.
+    def _archives(self, tasks: list[ArchiveTask]) -> list[dt.date]:  # noqa: C901
         """Fetch archives (monthly ones falling back to daily); returns the days for REST."""
         if not tasks:
             return []

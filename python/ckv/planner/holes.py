@@ -36,7 +36,7 @@ def int_values(col: pa.ChunkedArray[Any] | pa.Array[Any]) -> Sequence[int]:
         arr = col.chunks[0] if col.num_chunks == 1 else col.combine_chunks()
     else:
         arr = col
-    if arr.null_count == 0 and arr.type.bit_width == 64 and len(arr):
+    if arr.null_count == 0 and arr.type.bit_width == pa.int64().bit_width and len(arr):
         buf = arr.buffers()[1]
         if buf is not None:
             return memoryview(buf).cast("q")[arr.offset : arr.offset + len(arr)]
@@ -92,7 +92,7 @@ def _kline_holes(req: Request, table: pa.Table, segments: list[list[int]]) -> li
 
 
 def _id_holes(req: Request, table: pa.Table) -> list[tuple[int, int]]:
-    if table.num_rows < 2:
+    if table.num_rows <= 1:
         return []
     out = []
     for g in to_table(_core.find_gaps(table, None)).to_pylist():

@@ -48,7 +48,7 @@ def merge(family: str, key: str, pieces: Sequence[pa.Table | None]) -> pa.Table:
     target = schema(family)
     present = [p.select(target.names).cast(target) if p.schema != target else p for p in present]
     t = pa.concat_tables(present)
-    if t.num_rows < 2:
+    if t.num_rows <= 1:
         return t
     k = t.column(key)
     if pc.all(pc.greater(k.slice(1), k.slice(0, t.num_rows - 1))).as_py():

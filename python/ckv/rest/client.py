@@ -22,6 +22,7 @@ import random
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from http import HTTPStatus
 from typing import TypeVar, cast
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
@@ -41,6 +42,7 @@ log = logging.getLogger("ckv.rest")
 PREFIX = {"spot": "/api/v3", "um": "/fapi/v1", "cm": "/dapi/v1"}
 MARKET_NAME = {"spot": "spot", "um": "USD-M futures (um)", "cm": "COIN-M futures (cm)"}
 SNIPPET = 200  # bytes of a bad body kept in the error
+INVALID_SYMBOL = -1121  # Binance's error code for an unknown symbol
 
 T = TypeVar("T")
 Answer = tuple[int, dict[str, str], bytes]  # Fetcher.get_many: (status, headers, body)
@@ -128,53 +130,54 @@ class Transport:
                     raise ans
                 status, hdrs, body = ans
                 self._note_weight(market, hdrs)
-                if status == 200:
+                if status == HTTPStatus.OK:
                     try:
                         value = decode(body)
                         check = parse if callable(parse) else parse[i]
                         out[i] = check(value)
                         continue
                     except Malformed as e:
-                        self.protocol_errors += 1
                         tries[i] += 1
-                        if tries[i] > self.retries:
-                            raise _protocol_error(urls[i], body, str(e), self.retries) from None
-                        log.warning(
-                            "malformed answer from %s: %s; retrying (%d of %d)",
-                            urls[i],
-                            e,
-                            tries[i],
-                            self.retries,
-                        )
-                        pause = max(pause, self._backoff(tries[i]))
-                elif status == 429:
+                        pause = max(pause, self._malformed(urls[i], body, e, tries[i]))
+                elif status == HTTPStatus.TOO_MANY_REQUESTS:
                     self.rate_limited += 1
                     limited = True
                     pause = max(pause, _retry_after(hdrs, 1.0))
-                elif status == 418:
-                    wait = _retry_after(hdrs, 120.0)
-                    b.ban(wait)
-                    err = RateLimitError(f"IP banned by {b.root} (418): {_msg(body)}", wait)
-                    err.status = 418
-                    raise err
+                elif status == HTTPStatus.IM_A_TEAPOT:
+                    raise _banned(b, hdrs, body)
                 else:
                     raise _rest_error(market, urls[i], status, body)
                 retry.append(i)
             if limited:
                 waits += 1
-                if waits > self.max_429_waits:
-                    err = RateLimitError(
-                        f"still rate-limited (429) by {b.root} after {self.max_429_waits} waits",
-                        pause,
-                    )
-                    err.status = 429
-                    raise err
-                log.warning("429 from %s: waiting %.1f s, then resuming", b.root, pause)
-                b.forget_limits()
+                self._wait_after_429(b, waits, pause)
             if retry:
                 sleep(pause)
                 pending = retry + pending
         return cast("list[T]", out)  # the loop ends once every answer is in
+
+    def _malformed(self, url: str, body: bytes, e: Malformed, attempt: int) -> float:
+        """Count a malformed answer: ``ProtocolError`` past ``retries`` attempts, else the
+        backoff to wait before asking again."""
+        self.protocol_errors += 1
+        if attempt > self.retries:
+            raise _protocol_error(url, body, str(e), self.retries) from None
+        log.warning(
+            "malformed answer from %s: %s; retrying (%d of %d)", url, e, attempt, self.retries
+        )
+        return self._backoff(attempt)
+
+    def _wait_after_429(self, b: Budget, waits: int, pause: float) -> None:
+        """The ``waits``-th 429 of a call: ``RateLimitError`` past ``max_429_waits``, else
+        forget the limits (learned again after the pause)."""
+        if waits > self.max_429_waits:
+            err = RateLimitError(
+                f"still rate-limited (429) by {b.root} after {self.max_429_waits} waits", pause
+            )
+            err.status = 429
+            raise err
+        log.warning("429 from %s: waiting %.1f s, then resuming", b.root, pause)
+        b.forget_limits()
 
     def _backoff(self, attempt: int) -> float:
         cap = min(self.backoff_max, self.backoff_base * 2.0 ** (attempt - 1))
@@ -226,6 +229,15 @@ def _retry_after(headers: dict[str, str], default: float) -> float:
         return default
 
 
+def _banned(b: Budget, headers: dict[str, str], body: bytes) -> RateLimitError:
+    """A 418: the API root is banned for ``Retry-After`` seconds (120 when absent)."""
+    wait = _retry_after(headers, 120.0)
+    b.ban(wait)
+    err = RateLimitError(f"IP banned by {b.root} (418): {_msg(body)}", wait)
+    err.status = 418
+    return err
+
+
 def _snippet(body: bytes) -> str:
     return bytes(body[:SNIPPET]).decode("utf-8", "replace")
 
@@ -260,7 +272,7 @@ def _msg(body: bytes) -> str:
 def _rest_error(market: str, url: str, status: int, body: bytes) -> CkvError:
     code, msg = _payload(body)
     path = urlsplit(url).path
-    if code == -1121:
+    if code == INVALID_SYMBOL:
         params = _split(url)[1]
         symbol = params.get("symbol") or params.get("pair")
         unknown = SymbolNotFoundError(

@@ -32,7 +32,7 @@ def table(dataset: str, pages: list[list[pa.Array[Any]]], unit: int) -> pa.Table
 
 
 def _sorted_unique(t: pa.Table) -> pa.Table:
-    if t.num_rows < 2:
+    if t.num_rows <= 1:
         return t
     key = t.column(0).combine_chunks()
     if pc.all(pc.greater(key[1:], key[:-1])).as_py():

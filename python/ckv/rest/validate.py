@@ -15,6 +15,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
+KLINE_FIELDS = 12  # of a REST kline row; the last one is unused
 _BAD = (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError, TypeError, ValueError)
 
 
@@ -99,8 +100,8 @@ def kline_page(payload: object) -> list[pa.Array[Any]]:
     """Kline rows (``[open_time, "open", …, count, …]``, 12 fields) → the 11 klines columns,
     times still in the answer's unit."""
     rows = rows_of(payload)
-    if not all(type(r) is list and len(r) >= 12 for r in rows):
-        raise Malformed("a kline row is not a list of 12 fields")
+    if not all(type(r) is list and len(r) >= KLINE_FIELDS for r in rows):
+        raise Malformed(f"a kline row is not a list of {KLINE_FIELDS} fields")
     cols = list(zip(*rows)) if rows else [()] * 12
     names = ("open", "high", "low", "close", "volume")
     out = [

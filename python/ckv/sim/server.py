@@ -57,7 +57,7 @@ class Simulator:
     ``futures_weight``, ``window_s``, ``ban_after``, ``ban_s``.
     """
 
-    def __init__(
+    def __init__(  # noqa: PLR0913 - the simulator's keyword-only settings, as SimServer's
         self,
         *,
         seed: int = 0,

@@ -39,6 +39,7 @@ __all__ = [
 log = logging.getLogger("ckv.vision")
 
 Fetcher = _core.Fetcher
+MAX_POLL_S = 60  # the longest ``poll`` of ``iter_archives``
 
 
 @dataclass
@@ -131,8 +132,8 @@ def iter_archives(
     still there. Stopping early (``break``, ``close()``, the generator collected) or an
     exception escaping (``KeyboardInterrupt``) cancels the archives still running.
     """
-    if not (isinstance(poll, (int, float)) and 0 < poll <= 60):
-        raise ValueError(f"poll must be a number of seconds in (0, 60], got {poll!r}")
+    if not (isinstance(poll, (int, float)) and 0 < poll <= MAX_POLL_S):
+        raise ValueError(f"poll must be a number of seconds in (0, {MAX_POLL_S}], got {poll!r}")
     progress = progress if progress is not None else _core.Progress()
     before = progress.stalls
     job = fetcher.start_archives(
