@@ -26,14 +26,14 @@ from pathlib import Path
 
 os.environ.setdefault("POLARS_MAX_THREADS", "1")  # must precede the polars import
 
-import polars as pl  # noqa: E402
-import pyarrow as pa  # noqa: E402
-import pyarrow.csv as pacsv  # noqa: E402
+import polars as pl
+import pyarrow as pa
+import pyarrow.csv as pacsv
 
-import ckv  # noqa: E402
-from ckv import _core  # noqa: E402
-from ckv.bench.specs import AGG, KLINES  # noqa: E402
-from ckv.sim import routes_from_dir, serve_routes  # noqa: E402
+import ckv
+from ckv import _core
+from ckv.bench.specs import AGG, KLINES
+from ckv.sim import routes_from_dir, serve_routes
 
 REAL = Path(
     os.environ.get(
@@ -85,7 +85,7 @@ def polars_reader(cols, types, header: bool):
     return run
 
 
-def parse_section(name, data, dataset, cols, types, header, rows, repeat, results):
+def parse_section(name, data, dataset, cols, types, *, header, rows, repeat, results):
     ckv_t, t = median_time(lambda: ckv.parse_bytes(data, dataset), repeat)
     assert t.num_rows == rows, (name, t.num_rows)
     pa_t, pt = median_time(lambda: pyarrow_reader(cols, types, header)(data), repeat)
@@ -130,10 +130,10 @@ def main() -> int:
         "klines",
         KLINE_COLS,
         KLINE_TYPES,
-        False,
-        525_520,
-        args.repeat,
-        results,
+        header=False,
+        rows=525_520,
+        repeat=args.repeat,
+        results=results,
     )
     parse_section(
         "cm_aggtrades_day",
@@ -141,10 +141,10 @@ def main() -> int:
         "aggTrades",
         AGG_COLS,
         AGG_TYPES,
-        True,
-        105_280,
-        args.repeat,
-        results,
+        header=True,
+        rows=105_280,
+        repeat=args.repeat,
+        results=results,
     )
 
     bodies = [z.read_bytes() for z in zips]

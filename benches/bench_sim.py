@@ -76,7 +76,7 @@ def throughput(sim: Simulator, path: str, repeat: int, parallel: int) -> None:
 
 def ttfb(sim: Simulator, label: str, path: str) -> None:
     buf = bytearray(1 << 30)
-    n, first, total = get_into(sim.port, path, buf)
+    n, first, _total = get_into(sim.port, path, buf)
     with zipfile.ZipFile(io.BytesIO(bytes(buf[:n]))) as z:
         rows = z.read(z.namelist()[0]).count(b"\n")
     print(f"fresh {label}: first byte {first * 1000:.0f} ms, {n / 1e6:.1f} MB, {rows:,} rows")

@@ -23,6 +23,12 @@ cargo clippy --no-default-features --features sim --lib --tests -- -D warnings
 cargo clippy --no-default-features --features python --lib -- -D warnings
 python3 -m ruff check python tests benches
 python3 -m ruff format --check python tests benches
+# types: mypy --strict over python/ckv ([tool.mypy]); the hand-written stubs of the extension
+# against the installed build (run from the repo root, where no ckv/ shadows site-packages);
+# the API reference, failing on any pdoc warning
+python3 -m mypy
+python3 -m mypy.stubtest ckv._core --allowlist stubtest-allowlist.txt
+bash scripts/api-docs.sh
 
 echo "== Rust tests (pure stages, no Python)"
 cargo test --no-default-features --lib

@@ -171,7 +171,7 @@ class Unseekable(io.RawIOBase):
 
 def descriptor_zip(csv: bytes, *, zip64: bool) -> bytes:
     out = Unseekable()
-    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as z:
-        with z.open("BTCUSDT-1m-2023-01-01.csv", "w", force_zip64=zip64) as f:
-            f.write(csv)
+    zipped = zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED)
+    with zipped as z, z.open("BTCUSDT-1m-2023-01-01.csv", "w", force_zip64=zip64) as f:
+        f.write(csv)
     return bytes(out.buf)

@@ -336,7 +336,7 @@ class Runner:
         )
 
     def check_answer(self, sim: Simulator, call: Call, t: pa.Table) -> None:
-        market, dataset, symbol, _, _ = SERIES[call.series]
+        _market, dataset, _symbol, _, _ = SERIES[call.series]
         meta = json.loads(t.schema.metadata[b"ckv"])
         truth = self.truth(sim, call, call.start_ms * 1000, call.end_ms * 1000)
         key, _ = _key_time(dataset)

@@ -8,6 +8,7 @@ import random
 import subprocess
 import sys
 import warnings
+from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.ipc
@@ -49,7 +50,7 @@ def raw(path: str) -> pa.Table:
 def test_every_bit_flip_that_changes_data_is_detected_and_refetched(tmp_path, sim):
     good = client(tmp_path / "ref", sim).get_klines(*ARGS)
     path = partition(tmp_path / "ref")
-    body = open(path, "rb").read()
+    body = Path(path).read_bytes()
     original = raw(path)
     rng = random.Random(5)
     changed = detected = 0
@@ -60,7 +61,7 @@ def test_every_bit_flip_that_changes_data_is_detected_and_refetched(tmp_path, si
         flipped = bytearray(body)
         pos = rng.randrange(len(flipped))
         flipped[pos] ^= 1 << rng.randrange(8)
-        open(target, "wb").write(flipped)
+        Path(target).write_bytes(flipped)
         try:
             same = raw(target).equals(original, check_metadata=True)
         except (pa.ArrowInvalid, OSError, ValueError):
@@ -113,7 +114,7 @@ def test_stale_temp_files_are_reported_then_removed(tmp_path, sim):
     c.get_klines(*ARGS)
     folder = os.path.dirname(partition(tmp_path))
     stale = os.path.join(folder, ".2024-01.arrow.999999999.1.1.tmp")  # no such pid
-    open(stale, "wb").write(b"x" * 1000)
+    Path(stale).write_bytes(b"x" * 1000)
     env = {**os.environ, **sim.env()}
     r = subprocess.run(
         [sys.executable, "-m", "ckv.cli", "cache", "verify", "--cache-dir", str(tmp_path)],
@@ -130,12 +131,12 @@ def test_verify_finds_a_flip_and_fix_refetches(tmp_path, sim):
     c = client(tmp_path, sim)
     good = c.get_klines(*ARGS)
     path = partition(tmp_path)
-    body = bytearray(open(path, "rb").read())
+    body = bytearray(Path(path).read_bytes())
     t = raw(path)
     pos = body.find(pa.array([t.column("close")[5].as_py()]).buffers()[1].to_pybytes())
     assert pos > 0
     body[pos] ^= 0x10
-    open(path + ".new", "wb").write(body)
+    Path(path + ".new").write_bytes(body)
     os.replace(path + ".new", path)  # a new inode: `good` maps the old one
     env = {**os.environ, **sim.env()}
     cmd = [sys.executable, "-m", "ckv.cli", "cache", "verify", "--cache-dir", str(tmp_path)]

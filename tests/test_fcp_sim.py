@@ -202,7 +202,7 @@ def test_today_is_cached_with_its_coverage_and_extended_incrementally(tmp_path):
     with Simulator(seed=3, outages=[]) as s:  # follows the system clock
         now = dt.datetime.fromtimestamp(s.now_ms / 1000, UTC)
         midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
-        if now - midnight < dt.timedelta(minutes=5) or now.hour == 23 and now.minute > 55:
+        if now - midnight < dt.timedelta(minutes=5) or (now.hour == 23 and now.minute > 55):
             pytest.skip("too close to midnight UTC for a same-day test")
         c = client(tmp_path, s)
         end1 = now.replace(microsecond=0) - dt.timedelta(seconds=1)

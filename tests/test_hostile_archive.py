@@ -55,7 +55,7 @@ def test_header_claiming_16_gib_reserves_nothing(tmp_path):
     assert out["vm_peak_mb"] - out["vm_before_mb"] < 2048
     # The same claim at an absurd ratio is refused on sight.
     absurd = raw_zip("x.csv", deflated, crc, len(csv), claim=(16 * GIB, len(deflated)))
-    with pytest.raises(ckv.ArchiveError, match="header claims .* looks like a zip bomb"):
+    with pytest.raises(ckv.ArchiveError, match=r"header claims .* looks like a zip bomb"):
         _core.read_archive(absurd, "klines")
 
 
@@ -170,7 +170,7 @@ def test_a_corrupted_first_row_is_an_error_not_a_header():
         assert info.value.line == 1
     bad_count = first.split(b",")
     bad_count[8] = b"-7"
-    with pytest.raises(ckv.ParseError, match="column 9 .*negative value") as info:
+    with pytest.raises(ckv.ParseError, match=r"column 9 .*negative value") as info:
         ckv.parse_bytes(b",".join(bad_count) + b"\n", "klines")
     assert info.value.line == 1
     with pytest.raises(ckv.ParseError, match="must be positive"):
@@ -178,5 +178,5 @@ def test_a_corrupted_first_row_is_an_error_not_a_header():
     for word in (b"NaN", b"inf", b"-infinity", b"1e999"):
         fields = first.split(b",")
         fields[2] = word
-        with pytest.raises(ckv.ParseError, match="column 3 .*invalid number"):
+        with pytest.raises(ckv.ParseError, match=r"column 3 .*invalid number"):
             ckv.parse_bytes(b",".join(fields) + b"\n", "klines")

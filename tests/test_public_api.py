@@ -21,7 +21,7 @@ GETTERS = sorted(vocab.GETTERS.values())
 def test_module_getter_signature_is_the_methods(name):
     module = inspect.signature(getattr(ckv, name))
     method = inspect.signature(getattr(ckv.Client, name))
-    assert list(method.parameters)[0] == "self"
+    assert next(iter(method.parameters)) == "self"
     assert list(module.parameters.values()) == list(method.parameters.values())[1:]
     assert module.return_annotation == method.return_annotation
     hints = typing.get_type_hints(getattr(ckv, name))

@@ -460,7 +460,7 @@ def test_prices_without_a_short_decimal_form_fall_back_to_float_sums():
     "every", ["", "m", "0m", "1.5h", "1H", "7x", "2M", "1y", " 1m", "-1m", None, 5]
 )
 def test_bad_interval(market, every):
-    with pytest.raises(ValueError, match="invalid interval .*'173m'"):
+    with pytest.raises(ValueError, match=r"invalid interval .*'173m'"):
         resample(market[1], every)
 
 
@@ -475,9 +475,9 @@ def test_bad_offset(market, offset):
 
 def test_bad_columns_are_named(market):
     trades, aggs = market
-    with pytest.raises(ValueError, match="lacks column.*price"):
+    with pytest.raises(ValueError, match=r"lacks column.*price"):
         resample(aggs.drop_columns(["price"]), "1m")
-    with pytest.raises(ValueError, match="lacks column.*is_buyer_maker"):
+    with pytest.raises(ValueError, match=r"lacks column.*is_buyer_maker"):
         resample(pl.from_arrow(trades).drop("is_buyer_maker").lazy(), "1m")
     with pytest.raises(ValueError, match="missing for trades: trade_id"):
         resample(trades.drop_columns(["trade_id"]), "1m")
@@ -497,7 +497,7 @@ def test_bad_columns_are_named(market):
         resample(with_null, "1m")
     with pytest.raises(ValueError, match="contract_size"):
         resample(aggs, "1m", contract_size=0)
-    with pytest.raises(TypeError, match="pyarrow.Table"):
+    with pytest.raises(TypeError, match=r"pyarrow\.Table"):
         resample(trades.to_pylist(), "1m")
 
 

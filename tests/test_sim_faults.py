@@ -70,7 +70,7 @@ def test_rate_limit_faults(sim):
 
 def test_xml_error_body_with_status_200(sim):
     sim.add_fault(DAY, "xml_error")
-    status, r, body = request(sim, DAY)
+    status, _r, body = request(sim, DAY)
     assert status == 200 and body.startswith(b"<?xml") and b"<Code>AccessDenied</Code>" in body
     (result,) = ckv.fetch_archives([sim.url + DAY], "aggTrades")
     assert type(result.error) is ckv.ArchiveError

@@ -94,7 +94,7 @@ def test_coin_m_quirks(sim):
     price, qty = rows[0].split(",")[1:3]
     assert qty.endswith(".0") and "." in price and rows[0].split(",")[-1] in ("true", "false")
     trades = csv_of(sim, "cm", "trades", "BTCUSD_PERP", "2024-05-08").splitlines()
-    row = [r for r in trades if r[0].isdigit()][0].split(",")
+    row = next(r for r in trades if r[0].isdigit()).split(",")
     base = Decimal(row[2]) * 100 / Decimal(row[1])
     assert abs(Decimal(row[3]) - base) <= Decimal("0.000000005")
     index = csv_of(sim, "cm", "indexPriceKlines", "BTCUSD", "2024-05-08", "1h")
@@ -159,7 +159,8 @@ def test_klines_equal_klines_computed_from_the_served_trades(sim, market, symbol
         prev_close = None
         for r in served:
             t = int(r[0]) // unit
-            got = tuple(Decimal(x) for x in r[1:6]) + (
+            got = (
+                *tuple(Decimal(x) for x in r[1:6]),
                 Decimal(r[7]),
                 int(r[8]),
                 Decimal(r[9]),
@@ -275,7 +276,7 @@ def test_prepare_builds_ahead(sim):
         ckv.archive_url(sim.vision_url, "um", "aggTrades", "ETHUSDT", f"2024-09-{d:02d}")
         for d in (1, 2, 3)
     ]
-    built = sim.prepare(paths + ["/data/spot/daily/klines/NOPE/1m/NOPE-1m-2024-09-01.zip"])
+    built = sim.prepare([*paths, "/data/spot/daily/klines/NOPE/1m/NOPE-1m-2024-09-01.zip"])
     assert built == sum(len(get(u)[1]) for u in paths)
 
 

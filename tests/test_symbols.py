@@ -612,8 +612,8 @@ def test_bad_arguments(tmp_path):
 
 def test_cli_error_is_one_line(faults, tmp_path, capsys):
     faults.add_fault("/data.binance.vision", "xml_error")
-    rc = symbols_main(["-o", str(tmp_path / "r"), "--cache-dir", str(tmp_path)]
-                      + ["--listing-url", faults.listing_url, "--markets", "cm"])  # fmt: skip
+    rc = symbols_main(["-o", str(tmp_path / "r"), "--cache-dir", str(tmp_path),
+                       "--listing-url", faults.listing_url, "--markets", "cm"])  # fmt: skip
     assert rc == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("ckv: error: S3 listing of ")

@@ -71,7 +71,7 @@ def test_key_and_time_columns_are_in_the_cores_schema(dataset):
 
 def test_kline_prices_name_the_vision_datasets():
     assert tuple(vocab.PRICE_DATASET) == vocab.PRICES
-    assert vocab.KLINE_DATASETS == tuple(vocab.PRICE_DATASET.values())
+    assert tuple(vocab.PRICE_DATASET.values()) == vocab.KLINE_DATASETS
     for price, dataset in vocab.PRICE_DATASET.items():
         assert vocab.DATASET_PRICE[dataset] == price
         assert vocab.family_of(dataset) == "klines"
@@ -93,9 +93,9 @@ def test_every_family_has_a_getter_and_a_cli_name():
 
 def test_option_tuples_come_from_the_literals():
     assert vocab.MARKETS == get_args(vocab.Market) == ("spot", "um", "cm")
-    assert vocab.SOURCES == get_args(vocab.Source)
-    assert vocab.ON_GAP == get_args(vocab.OnGap)
-    assert vocab.ON_BAD_ARCHIVE == get_args(vocab.OnBadArchive)
+    assert get_args(vocab.Source) == vocab.SOURCES
+    assert get_args(vocab.OnGap) == vocab.ON_GAP
+    assert get_args(vocab.OnBadArchive) == vocab.ON_BAD_ARCHIVE
     assert set(get_args(vocab.Interval)) == {*vocab.INTERVALS, *vocab.INTERVAL_ALIASES}
     assert vocab.canonical_interval("1M") == "1mo" and vocab.canonical_interval("1m") == "1m"
     assert vocab.REST_INTERVAL == {"1mo": "1M"}

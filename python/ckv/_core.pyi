@@ -1,15 +1,77 @@
-"""Type stubs of the compiled core. Hand-written; keep in step with src/py/."""
+"""Type stubs of the compiled core. Hand-written; keep in step with src/py/.
 
-from typing import Any
+Checked against the built extension by ``python -m mypy.stubtest ckv._core`` (see
+``stubtest-allowlist.txt``). Every class is a frozen PyO3 class: constructed by ``__new__``,
+and final. The ``_``-prefixed names below exist only for the type checker.
+"""
+
+import os
+from typing import Literal, Protocol, TypedDict, final
+
+from typing_extensions import Self
+
+__all__ = [
+    "DEBUG_BUILD",
+    "ArchiveJob",
+    "ArrowStream",
+    "Fetcher",
+    "Progress",
+    "RouteServer",
+    "SimServer",
+    "__version__",
+    "find_gaps",
+    "parse_bytes",
+    "parse_file",
+    "read_archive",
+    "read_cache",
+    "read_cache_metadata",
+    "schema",
+    "write_cache",
+]
 
 __version__: str
 DEBUG_BUILD: bool
 
+class _ArrowStreamExportable(Protocol):
+    """Anything exporting the Arrow PyCapsule stream interface (pyarrow, polars, ArrowStream)."""
+
+    def __arrow_c_stream__(self, requested_schema: object | None = None) -> object: ...
+
+# What PyO3 extracts into a `PathBuf` and a `PyBackedBytes`.
+_Path = str | os.PathLike[str]
+_Bytes = bytes | bytearray
+
+class _ArchiveRead(TypedDict):
+    """`read_archive`'s result."""
+
+    table: ArrowStream
+    sha256: str
+    csv_bytes: int
+    compressed_bytes: int
+
+class _ArchiveOutcome(TypedDict):
+    """One archive of `Fetcher.fetch_archives` / `ArchiveJob.wait`."""
+
+    url: str
+    status: Literal["ok", "not_found", "error"]
+    error: Exception | None
+    transient: bool
+    verified: bool
+    sha256: str | None
+    rows: int
+    compressed_bytes: int
+    csv_bytes: int
+    table: ArrowStream | None
+
+_Checksum = Literal["require", "if_present", "skip"]
+
+@final
 class ArrowStream:
     def __arrow_c_stream__(self, requested_schema: object | None = None) -> object: ...
 
+@final
 class Progress:
-    def __init__(self) -> None: ...
+    def __new__(cls) -> Self: ...
     @property
     def archives_total(self) -> int: ...
     @property
@@ -23,16 +85,18 @@ class Progress:
     @property
     def retries(self) -> int: ...
 
+@final
 class ArchiveJob:
-    def wait(self, timeout_s: float) -> list[tuple[int, dict[str, Any]]]: ...
+    def wait(self, timeout_s: float) -> list[tuple[int, _ArchiveOutcome]]: ...
     @property
     def done(self) -> bool: ...
     def cancel(self) -> None: ...
     def __len__(self) -> int: ...
 
+@final
 class Fetcher:
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         max_connections: int = 32,
         retries: int = 5,
@@ -45,7 +109,7 @@ class Fetcher:
         stall_bytes: int = 65536,
         deadline: float | None = None,
         retry_after_max: float = 60.0,
-    ) -> None: ...
+    ) -> Self: ...
     def get_many(
         self,
         urls: list[str],
@@ -53,37 +117,39 @@ class Fetcher:
         *,
         deadline_s: float | None = None,
         progress: Progress | None = None,
-    ) -> list[tuple[int, dict[str, str], bytes] | BaseException]: ...
+    ) -> list[tuple[int, dict[str, str], bytes] | Exception]: ...
     def fetch_archives(
         self,
         urls: list[str],
         dataset: str,
         *,
-        checksum: str = "if_present",
+        checksum: _Checksum = "if_present",
         progress: Progress | None = None,
         deadline_s: float | None = None,
-    ) -> list[dict[str, Any]]: ...
+    ) -> list[_ArchiveOutcome]: ...
     def start_archives(
         self,
         urls: list[str],
         dataset: str,
         *,
-        checksum: str = "if_present",
+        checksum: _Checksum = "if_present",
         progress: Progress | None = None,
         deadline_s: float | None = None,
     ) -> ArchiveJob: ...
 
+@final
 class RouteServer:
-    def __init__(self, routes: dict[str, bytes], *, port: int = 0) -> None: ...
+    def __new__(cls, routes: dict[str, bytes], *, port: int = 0) -> Self: ...
     @property
     def url(self) -> str: ...
     @property
     def port(self) -> int: ...
     def stop(self) -> None: ...
 
+@final
 class SimServer:
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         seed: int = 0,
         now_ms: int | None = None,
@@ -100,7 +166,7 @@ class SimServer:
         window_s: int = 60,
         ban_after: int = 3,
         ban_s: int = 120,
-    ) -> None: ...
+    ) -> Self: ...
     @property
     def url(self) -> str: ...
     @property
@@ -154,24 +220,26 @@ class SimServer:
 
 def schema(dataset: str) -> ArrowStream: ...
 def parse_file(
-    path: str,
+    path: _Path,
     dataset: str,
     *,
     sha256: str | None = None,
     max_inflated_bytes: int | None = None,
     max_ratio: int | None = None,
 ) -> ArrowStream: ...
-def parse_bytes(data: bytes, dataset: str, *, file_name: str = "<bytes>") -> ArrowStream: ...
+def parse_bytes(data: _Bytes, dataset: str, *, file_name: str = "<bytes>") -> ArrowStream: ...
 def read_archive(
-    data: bytes,
+    data: _Bytes,
     dataset: str,
     *,
     file_name: str = "<bytes>.zip",
     sha256: str | None = None,
     max_inflated_bytes: int | None = None,
     max_ratio: int | None = None,
-) -> dict[str, Any]: ...
-def find_gaps(table: object, interval: str | None = None) -> ArrowStream: ...
-def write_cache(path: str, table: object, metadata: dict[str, str] | None = None) -> None: ...
-def read_cache(path: str, *, verify: bool = False) -> tuple[ArrowStream, dict[str, str]]: ...
-def read_cache_metadata(path: str) -> dict[str, str]: ...
+) -> _ArchiveRead: ...
+def find_gaps(table: _ArrowStreamExportable, interval: str | None = None) -> ArrowStream: ...
+def write_cache(
+    path: _Path, table: _ArrowStreamExportable, metadata: dict[str, str] | None = None
+) -> None: ...
+def read_cache(path: _Path, *, verify: bool = False) -> tuple[ArrowStream, dict[str, str]]: ...
+def read_cache_metadata(path: _Path) -> dict[str, str]: ...

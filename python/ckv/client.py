@@ -9,8 +9,9 @@ from __future__ import annotations
 import re
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import TypeVar
 
 import pyarrow as pa
 
@@ -51,6 +52,7 @@ __all__ = [
 ]
 
 SYMBOL = re.compile(r"^[A-Z0-9_]{2,30}$")
+T = TypeVar("T")
 
 
 def _choice(name: str, value: str, allowed: Sequence[str]) -> str:
@@ -131,7 +133,9 @@ class Client:
     def remember_listing(self, req: Request, listing: Listing) -> None:
         self._listings[(req.market, req.dataset, req.symbol, req.interval)] = listing
 
-    def iter_fetch(self, urls: list[str], tasks: list, dataset: str):
+    def iter_fetch(
+        self, urls: list[str], tasks: Sequence[T], dataset: str
+    ) -> Iterator[tuple[T, ArchiveResult]]:
         """``(task, ArchiveResult)`` for every archive, as each completes (the rest keep
         downloading while the caller commits one); an interrupt cancels what is running."""
         if not urls:
@@ -139,7 +143,7 @@ class Client:
         progress = _core.Progress()
         line = self._progress
         stop = threading.Event()
-        watcher = None
+        watcher: threading.Thread | None = None
         if line is not None:
             watcher = threading.Thread(target=line.watch, args=(progress, stop), daemon=True)
             watcher.start()
@@ -188,7 +192,18 @@ class Client:
             self._deadline = None
 
     def _request(
-        self, market, dataset, symbol, interval, price, start, end, source, on_gap, on_bad_archive
+        self,
+        market: str,
+        dataset: str,
+        symbol: str,
+        interval: str | None,
+        price: str,
+        start: TimeLike,
+        end: TimeLike,
+        *,
+        source: str,
+        on_gap: str,
+        on_bad_archive: str,
     ) -> Request:
         _choice("market", market, MARKETS)
         _choice("source", source, SOURCES)
@@ -234,13 +249,11 @@ class Client:
         Only closed candles are returned. On COIN-M, ``volume`` is contracts and
         ``quote_volume`` base-asset volume, as Binance publishes them.
         """
-        interval = canonical_interval(interval)
-        if interval not in INTERVALS:
-            raise ValueError(
-                f"invalid interval {interval!r}; valid intervals are {', '.join(INTERVALS)}"
-            )
+        iv = canonical_interval(interval)
+        if iv not in INTERVALS:
+            raise ValueError(f"invalid interval {iv!r}; valid intervals are {', '.join(INTERVALS)}")
         _choice("price", price, PRICES)
-        if interval == "1s" and market != "spot":
+        if iv == "1s" and market != "spot":
             raise ValueError("1s klines exist on spot only")
         if price != "trade" and market == "spot":
             raise ValueError(f"price={price!r} klines exist on um and cm only")
@@ -248,13 +261,13 @@ class Client:
             market,
             PRICE_DATASET[price],
             symbol,
-            interval,
+            iv,
             price,
             start,
             end,
-            source,
-            on_gap,
-            on_bad_archive,
+            source=source,
+            on_gap=on_gap,
+            on_bad_archive=on_bad_archive,
         )
         return self._run(req, progress)
 
@@ -272,7 +285,16 @@ class Client:
     ) -> pa.Table:
         """Aggregate trades with ``time`` in ``[start, end)``."""
         req = self._request(
-            market, "aggTrades", symbol, None, "trade", start, end, source, on_gap, on_bad_archive
+            market,
+            "aggTrades",
+            symbol,
+            None,
+            "trade",
+            start,
+            end,
+            source=source,
+            on_gap=on_gap,
+            on_bad_archive=on_bad_archive,
         )
         return self._run(req, progress)
 
@@ -290,7 +312,16 @@ class Client:
     ) -> pa.Table:
         """Individual trades with ``time`` in ``[start, end)``."""
         req = self._request(
-            market, "trades", symbol, None, "trade", start, end, source, on_gap, on_bad_archive
+            market,
+            "trades",
+            symbol,
+            None,
+            "trade",
+            start,
+            end,
+            source=source,
+            on_gap=on_gap,
+            on_bad_archive=on_bad_archive,
         )
         return self._run(req, progress)
 
@@ -310,7 +341,16 @@ class Client:
         if market == "spot":
             raise ValueError("funding rates exist on um and cm only")
         req = self._request(
-            market, "fundingRate", symbol, None, "trade", start, end, source, on_gap, on_bad_archive
+            market,
+            "fundingRate",
+            symbol,
+            None,
+            "trade",
+            start,
+            end,
+            source=source,
+            on_gap=on_gap,
+            on_bad_archive=on_bad_archive,
         )
         return self._run(req, progress)
 
@@ -327,7 +367,7 @@ _default_lock = threading.Lock()
 
 def default_client() -> Client:
     """The client behind ``ckv.get_*``, built from the environment on first use."""
-    global _default
+    global _default  # noqa: PLW0603 - the process's one default client, made once under the lock
     with _default_lock:
         if _default is None:
             _default = Client()

@@ -6,7 +6,7 @@ fields below set as attributes.
 
 from __future__ import annotations
 
-from typing import Any
+import datetime as dt
 
 __all__ = [
     "ArchiveError",
@@ -41,14 +41,16 @@ class SymbolNotFoundError(CkvError):
 class DataUnavailableError(CkvError):
     """The requested data is not available from the allowed sources.
 
-    ``missing`` lists the missing ``(start, end)`` ranges when known; ``url`` is set when a
-    single archive was not found.
+    ``missing`` lists the missing days as ``(first, last + 1)`` date ranges when known; ``url``
+    is set when a single archive was not found.
     """
 
-    missing: list[Any]
+    missing: list[tuple[dt.date, dt.date]]
     url: str | None
 
-    def __init__(self, message: str = "", missing: list[Any] | None = None) -> None:
+    def __init__(
+        self, message: str = "", missing: list[tuple[dt.date, dt.date]] | None = None
+    ) -> None:
         super().__init__(message)
         self.missing = list(missing or [])
         self.url = None
@@ -76,11 +78,14 @@ class ParseError(CkvError):
 
 
 class GapError(CkvError):
-    """Data has gaps and ``on_gap="raise"`` was asked for. ``gaps`` is the gap table."""
+    """Data has gaps and ``on_gap="raise"`` was asked for. ``gaps`` lists them as key spans
+    ``(a, b)``: epoch µs for klines and funding rates, trade ids for trades and aggTrades."""
 
-    def __init__(self, message: str = "", gaps: Any = None) -> None:
+    gaps: list[tuple[int, int]]
+
+    def __init__(self, message: str = "", gaps: list[tuple[int, int]] | None = None) -> None:
         super().__init__(message)
-        self.gaps = gaps
+        self.gaps = list(gaps or [])
 
 
 class RateLimitError(CkvError):

@@ -53,7 +53,7 @@ import datetime as dt
 import functools
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, overload
 
 from ._util.times import timedelta_us
 from ._util.vocab import INTERVAL_ALIASES, INTERVALS, canonical_interval
@@ -61,6 +61,7 @@ from ._util.vocab import INTERVAL_ALIASES, INTERVALS, canonical_interval
 if TYPE_CHECKING:
     import polars as pl
     import pyarrow as pa
+    from polars.expr.whenthen import ChainedThen, Then
 
 __all__ = ["resample"]
 
@@ -104,12 +105,14 @@ def _agg_columns() -> tuple[str, ...]:
 
 
 @functools.cache
-def _klines_schema() -> dict[str, pl.DataType]:
+def _klines_schema() -> pl.Schema:
     import polars as pl
 
     from ._util.arrow import schema
 
-    return dict(pl.from_arrow(schema("klines").empty_table()).schema)
+    empty = pl.from_arrow(schema("klines").empty_table())
+    assert isinstance(empty, pl.DataFrame)
+    return empty.schema
 
 
 @dataclass(frozen=True)
@@ -122,7 +125,7 @@ class _Grid:
     phase: int = 0
 
 
-def _parse_every(every: Any) -> _Grid:
+def _parse_every(every: str | dt.timedelta) -> _Grid:
     if isinstance(every, dt.timedelta):
         length = _timedelta_us(every)
         if length is None or length <= 0:
@@ -149,7 +152,7 @@ def _timedelta_us(td: dt.timedelta) -> int | None:
     return us if dt.timedelta(microseconds=us) == td else None
 
 
-def _parse_offset(offset: Any) -> int:
+def _parse_offset(offset: str | dt.timedelta | None) -> int:
     """µs east of UTC of None, a ``timedelta``, ``"8h"``, ``"-5h"``, ``"5h45m"``, ``"-1:00"``."""
     if offset is None:
         return 0
@@ -221,7 +224,7 @@ def _pow10(k: pl.Expr) -> pl.Expr:
     """10^k as an exact f64, for a small non-negative integer expression ``k``."""
     import polars as pl
 
-    expr = pl.when(k == 0).then(pl.lit(1.0))
+    expr: Then | ChainedThen = pl.when(k == 0).then(pl.lit(1.0))
     for e in range(1, 23):
         expr = expr.when(k == e).then(pl.lit(float(10**e)))
     return expr.otherwise(None)
@@ -399,14 +402,47 @@ def _klines(
     ).cast(_klines_schema())
 
 
+@overload
 def resample(
-    trades: pa.Table | pl.DataFrame | pl.LazyFrame,
+    trades: pl.LazyFrame,
     every: str | dt.timedelta,
     *,
     offset: str | dt.timedelta | None = None,
     fill: bool = False,
     contract_size: int | None = None,
-) -> Any:
+) -> pl.LazyFrame: ...
+
+
+@overload
+def resample(
+    trades: pl.DataFrame,
+    every: str | dt.timedelta,
+    *,
+    offset: str | dt.timedelta | None = None,
+    fill: bool = False,
+    contract_size: int | None = None,
+) -> pl.DataFrame: ...
+
+
+@overload
+def resample(
+    trades: pa.Table | pa.RecordBatch,
+    every: str | dt.timedelta,
+    *,
+    offset: str | dt.timedelta | None = None,
+    fill: bool = False,
+    contract_size: int | None = None,
+) -> pa.Table: ...
+
+
+def resample(
+    trades: pa.Table | pa.RecordBatch | pl.DataFrame | pl.LazyFrame,
+    every: str | dt.timedelta,
+    *,
+    offset: str | dt.timedelta | None = None,
+    fill: bool = False,
+    contract_size: int | None = None,
+) -> pa.Table | pl.DataFrame | pl.LazyFrame:
     """Klines (docs/architecture.md, "Schemas") of ``every`` built from trades or aggTrades.
 
     ``trades``: a pyarrow Table, polars DataFrame or LazyFrame with the columns of ckv's

@@ -4,14 +4,23 @@ schemas (docs/architecture.md, "Schemas") and the continuity check on any table
 
 from __future__ import annotations
 
+from typing import Protocol
+
 import pyarrow as pa
 
 from .. import _core
 
-__all__ = ["find_gaps", "schema", "to_table"]
+__all__ = ["ArrowStreamExportable", "find_gaps", "schema", "to_table"]
 
 
-def to_table(stream: object) -> pa.Table:
+class ArrowStreamExportable(Protocol):
+    """Anything exporting the Arrow PyCapsule stream interface: ``_core.ArrowStream``,
+    ``pyarrow.Table``, ``polars.DataFrame``..."""
+
+    def __arrow_c_stream__(self, requested_schema: object | None = None) -> object: ...
+
+
+def to_table(stream: ArrowStreamExportable) -> pa.Table:
     """Read an object exporting ``__arrow_c_stream__`` (e.g. ``_core.ArrowStream``) into a Table.
 
     No data is copied: the table's buffers are the ones the core built.

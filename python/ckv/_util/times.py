@@ -74,7 +74,7 @@ def month_key(day: dt.date) -> str:
 def month_days(key: str) -> list[dt.date]:
     year, month = int(key[:4]), int(key[5:7])
     first = dt.date(year, month, 1)
-    nxt = dt.date(year + (month == 12), month % 12 + 1, 1)
+    nxt = dt.date(year + month // 12, month % 12 + 1, 1)
     return [first + dt.timedelta(days=i) for i in range((nxt - first).days)]
 
 

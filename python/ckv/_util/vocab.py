@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Literal, get_args
 
 __all__ = [
+    "CHECKSUMS",
     "CLI_DATASETS",
     "DATASETS",
     "DATASET_PRICE",
@@ -37,6 +38,7 @@ __all__ = [
     "STEP_S",
     "TIME_COLUMN",
     "VISION_MARKET",
+    "Checksum",
     "Family",
     "Interval",
     "Market",
@@ -146,6 +148,9 @@ OnGap = Literal["warn", "raise", "ignore"]
 ON_GAP: tuple[str, ...] = get_args(OnGap)
 OnBadArchive = Literal["rest", "raise"]
 ON_BAD_ARCHIVE: tuple[str, ...] = get_args(OnBadArchive)
+# ``checksum=`` of ``ckv.fetch_archives``: what a missing ``.CHECKSUM`` sidecar means.
+Checksum = Literal["require", "if_present", "skip"]
+CHECKSUMS: tuple[str, ...] = get_args(Checksum)
 
 # -- the simulator ---------------------------------------------------------------------------
 

@@ -21,7 +21,8 @@ from .specs import CsvSpec
 
 def _download(url: str) -> bytes:
     with urllib.request.urlopen(url, timeout=60) as r:
-        return r.read()
+        body: bytes = r.read()
+    return body
 
 
 def _unzip(body: bytes) -> bytes:
@@ -67,7 +68,8 @@ def parse_polars(data: bytes, spec: CsvSpec) -> pl.DataFrame:
     )
 
 
-PARSERS: dict[str, tuple[str, Callable[[bytes, CsvSpec], Any]]] = {
+Parser = Callable[[bytes, CsvSpec], Any]  # CSV bytes → a pyarrow Table or polars DataFrame
+PARSERS: dict[str, tuple[str, Parser]] = {
     "stdlib": ("(a) urllib + zipfile + csv -> pyarrow", parse_stdlib),
     "pyarrow_csv": ("(b) urllib + zipfile + pyarrow.csv", parse_pyarrow),
     "polars": ("(c) urllib + zipfile + polars.read_csv", parse_polars),
@@ -80,7 +82,9 @@ def _concat(parts: list[Any]) -> Any:
     return pa.concat_tables(parts) if len(parts) > 1 else parts[0]
 
 
-def run_sequential(urls: Sequence[str], parse: Callable[[bytes], Any]) -> tuple[Any, dict]:
+def run_sequential(
+    urls: Sequence[str], parse: Callable[[bytes], Any]
+) -> tuple[Any, dict[str, float]]:
     """Download, unzip and parse one archive after the other; seconds spent per stage."""
     stages = {"download": 0.0, "unzip": 0.0, "parse": 0.0}
     parts = []

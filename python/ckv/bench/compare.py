@@ -11,6 +11,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 
+def same_table(a: pa.Table, b: pa.Table) -> bool:
+    """``a.equals(b)`` (schemas and values), typed: pyarrow-stubs declares that it returns a
+    Table."""
+    return bool(a.equals(b))
+
+
 def _rows(x: Any) -> int:
     if isinstance(x, (pa.Table, pa.RecordBatch)):
         return x.num_rows

@@ -9,12 +9,17 @@ import io
 import struct
 import zipfile
 import zlib
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
 
 from ..sim import Simulator
 from .dataset import Dataset, _digest_of
 from .measure import Recorder
 from .plans import MB
+
+In = TypeVar("In")
+Out = TypeVar("Out")
 
 
 def raw_member(body: bytes) -> tuple[memoryview, int, int]:
@@ -110,10 +115,10 @@ class LimitsBench(Recorder):
                 f"SHA-256 (hashlib) of the archives, {threads} thread(s)",
                 threads,
                 data.bodies,
-                lambda b: hashlib.sha256(b).hexdigest(),
-                lambda out: out == digests,
-                "digests match .CHECKSUM",
-                {"zip": data.zip_bytes},
+                work=lambda b: hashlib.sha256(b).hexdigest(),
+                ok=lambda out: out == digests,
+                what="digests match .CHECKSUM",
+                nbytes={"zip": data.zip_bytes},
             )
             self._limit(
                 workload,
@@ -122,23 +127,35 @@ class LimitsBench(Recorder):
                 f"{threads} thread(s)",
                 threads,
                 raws,
-                lambda r: inflate_raw(r[0]),
-                lambda out: all(
+                work=lambda r: inflate_raw(r[0]),
+                ok=lambda out: all(
                     len(o) == size and zlib.crc32(o) == crc for o, (_, size, crc) in zip(out, raws)
                 ),
-                "sizes and CRC-32 match the zip headers",
-                {"csv": data.csv_bytes},
+                what="sizes and CRC-32 match the zip headers",
+                nbytes={"csv": data.csv_bytes},
             )
 
-    def _limit(self, workload, name, label, threads, items, work, ok, what, nbytes) -> None:
+    def _limit(
+        self,
+        workload: str,
+        name: str,
+        label: str,
+        threads: int,
+        items: Sequence[In],
+        *,
+        work: Callable[[In], Out],
+        ok: Callable[[list[Out]], bool],
+        what: str,
+        nbytes: dict[str, int],
+    ) -> None:
         shares = [items[i::threads] for i in range(threads)]
 
-        def run_share(share: list) -> list:
+        def run_share(share: Sequence[In]) -> list[Out]:
             return [work(x) for x in share]
 
         with ThreadPoolExecutor(threads) as pool:
 
-            def run() -> list:
+            def run() -> list[Out]:
                 outs = list(pool.map(run_share, shares))
                 return [outs[i % threads][i // threads] for i in range(len(items))]
 

@@ -29,9 +29,10 @@ def _cpus() -> int:
 
 def _version(module: str) -> str | None:
     try:
-        return __import__(module).__version__
+        version: str = __import__(module).__version__
     except ImportError:
         return None
+    return version
 
 
 def build_info(debug_build: bool) -> dict[str, Any]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import statistics
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -89,7 +89,9 @@ class Recorder:
             err.recorded = True
             raise err
 
-    def same(self, workload: str, name: str, ref: pa.Table, other: Any, cols) -> None:
+    def same(
+        self, workload: str, name: str, ref: pa.Table, other: Any, cols: Sequence[str]
+    ) -> None:
         diff = compare_columns(ref, other, cols)
         self.check(
             workload,
@@ -109,7 +111,7 @@ class Recorder:
                     {"workload": workload, "name": "setup", "passed": False, "detail": str(e)}
                 )
             self.say(f"  check failed: {e}")
-        except Exception as e:
+        except Exception as e:  # noqa: BLE001 - a crashed workload is a failed check; go on
             self.checks.append(
                 {
                     "workload": workload,
@@ -140,7 +142,7 @@ class Recorder:
 
     # timing -----------------------------------------------------------------------------------
 
-    def measure(
+    def measure(  # noqa: PLR0913 - six positional, the rest keyword-only options
         self,
         workload: str,
         name: str,
@@ -195,7 +197,7 @@ class Recorder:
                 )
             self.say(f"  check failed: {e}")
             return None
-        except Exception as e:  # a crash is a failed check, not a lost run
+        except Exception as e:  # noqa: BLE001 - a crash is a failed check, not a lost run
             self.checks.append(
                 {
                     "workload": workload,

@@ -71,12 +71,15 @@ SCALE = 2  # font pixels per glyph pixel
 CHAR_W, CHAR_H = 4 * SCALE, 7 * SCALE  # advance and line height
 
 
+RGB = tuple[int, int, int]
+
+
 class Canvas:
-    def __init__(self, width: int, height: int, bg=(255, 255, 255)) -> None:
+    def __init__(self, width: int, height: int, bg: RGB = (255, 255, 255)) -> None:
         self.w, self.h = width, height
         self.px = bytearray(bytes(bg) * (width * height))
 
-    def rect(self, x: int, y: int, w: int, h: int, color) -> None:
+    def rect(self, x: int, y: int, w: int, h: int, color: RGB) -> None:
         x0, y0 = max(0, x), max(0, y)
         x1, y1 = min(self.w, x + w), min(self.h, y + h)
         if x1 <= x0 or y1 <= y0:
@@ -86,7 +89,7 @@ class Canvas:
             i = (yy * self.w + x0) * 3
             self.px[i : i + len(row)] = row
 
-    def text(self, x: int, y: int, s: str, color=(0, 0, 0)) -> int:
+    def text(self, x: int, y: int, s: str, color: RGB = (0, 0, 0)) -> int:
         for ch in s.replace("µ", "u").upper():
             glyph = FONT.get(ch, FONT["?"])
             for gy, bits in enumerate(glyph.split()):

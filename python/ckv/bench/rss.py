@@ -93,6 +93,7 @@ def rss_child(argv: list[str]) -> None:
         source = "getrusage(RUSAGE_SELF).ru_maxrss"
     ids, times = t.column("agg_trade_id"), t.column("time")
     stats = client.last_stats
+    assert stats is not None, "every getter sets last_stats"
     print(
         json.dumps(
             {
@@ -130,7 +131,12 @@ def run_rss_child(
     )
     t0, seen = time.monotonic(), 0
     with ExitStack() as stack:
-        stack.callback(lambda: proc.poll() is None and proc.kill())
+
+        def kill_if_running() -> None:
+            if proc.poll() is None:
+                proc.kill()
+
+        stack.callback(kill_if_running)
         while proc.poll() is None:
             rss = (_proc_kb(proc.pid, "VmRSS") or 0) * 1024
             seen = max(seen, rss)
@@ -147,7 +153,8 @@ def run_rss_child(
     if proc.returncode != 0 or not out.strip():
         tail = err.strip().splitlines()[-1:] or ["no output"]
         return {"error": f"exit code {proc.returncode}: {tail[0]}"}
-    return json.loads(out.strip().splitlines()[-1])
+    result: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
+    return result
 
 
 class RssBench(Recorder):

@@ -5,16 +5,20 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from typing import TYPE_CHECKING, Any
 
 from .machine import _loadavg, build_info
 from .measure import Measure
 from .plans import MB
 
+if TYPE_CHECKING:
+    from .workloads import Bench
+
 SCHEMA = "ckv-bench/1"
 
 # Which ckv figure is compared with which baseline, per stage. A baseline's stage time comes
 # from its sequential run (download / unzip / parse add up to its end-to-end time).
-COMPARISONS = {
+COMPARISONS: dict[str, list[tuple[str, tuple[str, ...], str]]] = {
     "klines": [
         ("ckv.fetch", ("stdlib", "pyarrow_csv", "polars", "pyarrow_csv_pool"), "end_to_end"),
         ("ckv.fcp_cold", ("stdlib", "pyarrow_csv", "polars", "pyarrow_csv_pool"), "end_to_end"),
@@ -33,7 +37,7 @@ COMPARISONS = {
     "cache": [("ckv.cache_hit", ("parquet", "pandas_csv"), "end_to_end")],
 }
 # ckv figure → the limits it is held against: (workload of the limit, limit name, basis).
-LIMITS = {
+LIMITS: dict[str, dict[str, list[tuple[str, str, str]]]] = {
     "klines": {
         "ckv.fetch": [
             ("limits", "http", "zip"),
@@ -75,7 +79,16 @@ def _stage_time(m: Measure, stage: str) -> float | None:
     return sum(m.stages_s[p] for p in parts)
 
 
-def _report(bench, workload, repeat, selected, debug, started, load_start, t_start) -> dict:
+def _report(
+    bench: Bench,
+    workload: str,
+    repeat: int,
+    selected: list[str],
+    debug: bool,
+    started: float,
+    load_start: list[float] | None,
+    t_start: float,
+) -> dict[str, Any]:
     ms = bench.measures
     ratios = []
     for wl, rules in COMPARISONS.items():
@@ -101,14 +114,14 @@ def _report(bench, workload, repeat, selected, debug, started, load_start, t_sta
                 )
     cpus = bench.cpus
     pcts = []
-    for wl, rules in LIMITS.items():
-        for ckv_name, limits in rules.items():
+    for wl, held in LIMITS.items():
+        for ckv_name, limits in held.items():
             mine = ms.get((wl, ckv_name))
             if mine is None:
                 continue
             for lwl, lname, basis in limits:
-                lname = lname.replace("Nt", f"{cpus}t")
-                lim = ms.get((lwl, lname))
+                limit_name = lname.replace("Nt", f"{cpus}t")
+                lim = ms.get((lwl, limit_name))
                 if lim is None or basis not in mine.bytes:
                     continue
                 lim_basis = next(iter(lim.bytes))
@@ -118,7 +131,7 @@ def _report(bench, workload, repeat, selected, debug, started, load_start, t_sta
                     {
                         "workload": wl,
                         "ckv": ckv_name,
-                        "limit": f"{lwl}/{lname}",
+                        "limit": f"{lwl}/{limit_name}",
                         "basis": basis,
                         "ckv_mb_per_s": rate,
                         "limit_mb_per_s": limit_rate,

@@ -28,7 +28,11 @@ class CsvSpec:
     compare: tuple[str, ...]  # columns compared with ckv's table
 
     def converters(self) -> list[Callable[[str], Any]]:
-        conv = {pa.int64(): int, pa.float64(): float, pa.bool_(): _bool}
+        conv: dict[pa.DataType, Callable[[str], Any]] = {
+            pa.int64(): int,
+            pa.float64(): float,
+            pa.bool_(): _bool,
+        }
         return [conv[t] for t in self.types[: self.keep]]
 
     def polars_schema(self) -> dict[str, Any]:

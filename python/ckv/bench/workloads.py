@@ -14,6 +14,7 @@ from ..sim import Simulator
 from ..vision import archive_url, fetch_archives
 from .archives import ArchivesBench
 from .cache import CacheBench, _sim_client
+from .compare import same_table
 from .dataset import Dataset, load_dataset
 from .limits import LimitsBench
 from .plans import NOW, SEED, SYMBOL, Plan
@@ -23,6 +24,9 @@ from .specs import AGG, KLINES
 
 class Bench(LimitsBench, ArchivesBench, CacheBench, RssBench):
     """Every workload's figures, checks and notes, recorded on one object."""
+
+
+BIG_DAY_ROWS = 1_000_000  # aggTrades of a BTCUSDT-sized day in the full workload
 
 
 def kline_urls(base: str, first: dt.date, days: int) -> list[str]:
@@ -77,7 +81,7 @@ def _run_workloads(
         )
 
 
-def _klines_and_cache(bench: Bench, plan: Plan, want: set[str], sim: Simulator, root: Path):
+def _klines_and_cache(bench: Bench, plan: Plan, want: set[str], sim: Simulator, root: Path) -> None:
     first, days = plan.klines_first, plan.klines_days
     last = first + dt.timedelta(days)
     kl = load_dataset(
@@ -105,11 +109,11 @@ def _klines_and_cache(bench: Bench, plan: Plan, want: set[str], sim: Simulator, 
                 get,
                 sim,
                 table,
-                {"zip": month_data.zip_bytes, "csv": month_data.csv_bytes},
-                len(months),
-                len(outage_gaps),
-                root,
-                f"ckv FCP cold: Client.get_klines into a fresh cache ({len(months)} monthly "
+                nbytes={"zip": month_data.zip_bytes, "csv": month_data.csv_bytes},
+                archives=len(months),
+                exchange_gaps=len(outage_gaps),
+                root=root,
+                label=f"ckv FCP cold: Client.get_klines into a fresh cache ({len(months)} monthly "
                 "archive(s), gap check via REST, cache write)",
             )
         if plan.name == "full":
@@ -128,7 +132,7 @@ def _klines_and_cache(bench: Bench, plan: Plan, want: set[str], sim: Simulator, 
         bench.check(
             "cache",
             "warm-up fetch equals the archives",
-            get(client).equals(table) and table.num_rows == kl.rows,
+            same_table(get(client), table) and table.num_rows == kl.rows,
             f"{table.num_rows:,} rows",
         )
     if "cache" in want and client is not None and table is not None:
@@ -151,7 +155,7 @@ def _aggtrades(bench: Bench, plan: Plan, big: Simulator, agg: Dataset, root: Pat
         bench.check(
             "aggtrades",
             "BTCUSDT-sized: over a million aggTrades in the day",
-            agg.rows >= 1_000_000,
+            agg.rows >= BIG_DAY_ROWS,
             f"{agg.rows:,} rows",
         )
     bench.limit_sha_inflate("aggtrades", agg)
@@ -168,11 +172,12 @@ def _aggtrades(bench: Bench, plan: Plan, big: Simulator, agg: Dataset, root: Pat
         get,
         big,
         table,
-        {"zip": agg.zip_bytes, "csv": agg.csv_bytes},
-        1,
-        0,
-        root,
-        "ckv FCP cold: Client.get_agg_trades into a fresh cache (1 daily archive, cache write)",
+        nbytes={"zip": agg.zip_bytes, "csv": agg.csv_bytes},
+        archives=1,
+        exchange_gaps=0,
+        root=root,
+        label="ckv FCP cold: Client.get_agg_trades into a fresh cache "
+        "(1 daily archive, cache write)",
     )
     if client is not None:
         bench.cache_hit("aggtrades", client, get, table)

@@ -69,7 +69,7 @@ class Store:
         self._verified: set[tuple[str, int, int, int]] = set()
 
     def path(self, market: str, dataset: str, symbol: str, interval: str | None, key: str) -> Path:
-        parts = [self.root, "v1", market, dataset, symbol]
+        parts: list[str | Path] = [self.root, "v1", market, dataset, symbol]
         if interval:
             parts.append(interval)
         parts += [key[:4], f"{key}.arrow"]
@@ -147,12 +147,13 @@ class Store:
 
 
 TEMP_MAX_AGE_S = 6 * 3600
+_TEMP_PARTS = 5  # at least: "", name, pid, nanos, seq and "tmp" less the name's own dots
 
 
 def stale_temps(folder: Path) -> list[Path]:
     """Temp files (``.{name}.{pid}.{nanos}.{seq}.tmp``) whose writer is gone: its process no
     longer exists, or the file is older than ``TEMP_MAX_AGE_S``."""
-    out = []
+    out: list[Path] = []
     try:
         entries = list(folder.glob(".*.tmp"))
     except OSError:
@@ -160,7 +161,7 @@ def stale_temps(folder: Path) -> list[Path]:
     now = time.time()
     for tmp in entries:
         parts = tmp.name.split(".")
-        pid = int(parts[-4]) if len(parts) >= 5 and parts[-4].isdigit() else None
+        pid = int(parts[-4]) if len(parts) >= _TEMP_PARTS and parts[-4].isdigit() else None
         try:
             old = now - tmp.stat().st_mtime > TEMP_MAX_AGE_S
         except OSError:

@@ -9,6 +9,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .options import Subparsers
 
 __all__ = ["add_parser", "run"]
 
@@ -36,7 +40,7 @@ def _png(text: str) -> str:
     return text
 
 
-def add_parser(subparsers) -> argparse.ArgumentParser:
+def add_parser(subparsers: Subparsers) -> argparse.ArgumentParser:
     """Add ``bench`` to an ``argparse`` sub-command set; its ``func`` returns an exit code."""
     from ..bench.plans import WORKLOADS
 

@@ -6,15 +6,23 @@ import argparse
 import shutil
 from collections import defaultdict
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from .._util.vocab import DATASET_PRICE, GETTERS, family_of
 from . import options
 
+if TYPE_CHECKING:
+    from .options import Subparsers
+
 __all__ = ["add_parser", "run"]
 
+# A partition's path below {root}/v1: market, dataset, symbol, [interval], year, file.
+_SYMBOL_AT = 2
+_PARTS_WITH_INTERVAL = 6
+_KIB = 1024
 
-def add_parser(sub: Any) -> argparse.ArgumentParser:
+
+def add_parser(sub: Subparsers) -> argparse.ArgumentParser:
     p = sub.add_parser("cache", help="inspect or clear the local cache")
     p.add_argument("action", choices=["ls", "du", "verify", "clear", "path"])
     options.add_cache_dir(p)
@@ -34,7 +42,7 @@ def _series(root: Path, symbol: str | None) -> dict[tuple[str, ...], list[Path]]
     for f in sorted(base.rglob("*.arrow")):
         parts = f.relative_to(base).parts  # market, dataset, symbol, [interval], year, file
         key = parts[:-2]
-        if symbol and (len(key) < 3 or key[2] != symbol):
+        if symbol and (len(key) <= _SYMBOL_AT or key[_SYMBOL_AT] != symbol):
             continue
         groups[key].append(f)
     return groups
@@ -42,9 +50,9 @@ def _series(root: Path, symbol: str | None) -> dict[tuple[str, ...], list[Path]]
 
 def _size(n: float) -> str:
     for unit in ("B", "KB", "MB", "GB"):
-        if n < 1024 or unit == "GB":
+        if n < _KIB or unit == "GB":
             return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
+        n /= _KIB
     return f"{n:.1f} GB"
 
 
@@ -142,19 +150,19 @@ def _verify(root: Path, groups: dict[tuple[str, ...], list[Path]], *, fix: bool)
                 bad.append(f)
                 print(f"BROKEN {f}: {e}")
     temps = [
-        t
+        tmp
         for folder in {f.parent for fs in groups.values() for f in fs}
-        for t in stale_temps(folder)
+        for tmp in stale_temps(folder)
     ]
-    for t in temps:
-        print(f"STALE TEMP {t} (left by a killed writer)")
+    for tmp in temps:
+        print(f"STALE TEMP {tmp} (left by a killed writer)")
     print(f"{count} files checked, {len(bad)} broken, {len(temps)} stale temp file(s)")
     if not fix:
         if bad:
             print("run `ckv cache verify --fix` to refetch them")
         return 1 if bad or temps else 0
-    for t in temps:
-        t.unlink(missing_ok=True)
+    for tmp in temps:
+        tmp.unlink(missing_ok=True)
     failed = 0
     for f in bad:
         try:
@@ -175,11 +183,11 @@ def _refetch(root: Path, f: Path) -> None:
 
     parts = f.relative_to(root / "v1").parts
     market, dataset, symbol = parts[:3]
-    interval = parts[3] if len(parts) == 6 else None
+    interval = parts[3] if len(parts) == _PARTS_WITH_INTERVAL else None
     stem = f.stem
-    if len(stem) == 7:
+    if len(stem) == len("YYYY-MM"):
         y, m = int(stem[:4]), int(stem[5:])
-        start, end = dt.date(y, m, 1), dt.date(y + (m == 12), m % 12 + 1, 1)
+        start, end = dt.date(y, m, 1), dt.date(y + m // 12, m % 12 + 1, 1)
     else:
         start = dt.date.fromisoformat(stem)
         end = start + dt.timedelta(days=1)

@@ -13,14 +13,18 @@ import datetime as dt
 import tempfile
 import time
 import warnings
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ..client import Client
+    from .options import Subparsers
 
 __all__ = ["add_parser", "run", "run_demo"]
 
 UTC = dt.timezone.utc
 
 
-def add_parser(sub: Any) -> argparse.ArgumentParser:
+def add_parser(sub: Subparsers) -> argparse.ArgumentParser:
     p = sub.add_parser("demo", help="fetch a month of 1m klines from a local simulator")
     p.add_argument("--days", type=int, default=30, help="days of 1m klines to fetch")
     p.set_defaults(func=run)
@@ -32,13 +36,26 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+MIN_DAYS = 2  # the day before yesterday comes from Vision, the rest from REST
+_WHOLE_MS_FROM_S = 0.01  # from 10 ms on, times are shown in whole milliseconds
+
+
+def _sources(client: Client) -> set[str]:
+    """The sources of the client's last call."""
+    stats = client.last_stats
+    assert stats is not None, "every getter sets last_stats"
+    return stats.sources
+
+
 def _ms(seconds: float) -> str:
-    return f"{seconds * 1000:,.0f} ms" if seconds >= 0.01 else f"{seconds * 1000:.2f} ms"
+    return (
+        f"{seconds * 1000:,.0f} ms" if seconds >= _WHOLE_MS_FROM_S else f"{seconds * 1000:.2f} ms"
+    )
 
 
 def run_demo(days: int = 30, symbol: str = "BTCUSDT") -> None:
-    if days < 2:
-        raise ValueError("--days must be at least 2")
+    if days < MIN_DAYS:
+        raise ValueError(f"--days must be at least {MIN_DAYS}")
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -66,6 +83,7 @@ def run_demo(days: int = 30, symbol: str = "BTCUSDT") -> None:
             klines = client.get_klines(symbol, "1m", start, end)
         cold = time.perf_counter() - t0
         s = client.last_stats
+        assert s is not None, "every getter sets last_stats"
         gaps = find_gaps(klines, "1m")
         print(
             f"klines     {symbol} 1m {start:%Y-%m-%d} .. {end:%Y-%m-%d %H:%M}: "
@@ -82,7 +100,7 @@ def run_demo(days: int = 30, symbol: str = "BTCUSDT") -> None:
         hit = time.perf_counter() - t0
         print(
             f"cache hit  same call again: {again.num_rows:,} rows in {_ms(hit)} "
-            f"(memory-mapped, {'+'.join(sorted(client.last_stats.sources))})"
+            f"(memory-mapped, {'+'.join(sorted(_sources(client)))})"
         )
 
         # the day before yesterday is in Vision; yesterday is not published yet, today is live
@@ -91,6 +109,7 @@ def run_demo(days: int = 30, symbol: str = "BTCUSDT") -> None:
         aggs = client.get_agg_trades(symbol, day_start, end)
         agg_s = time.perf_counter() - t0
         s = client.last_stats
+        assert s is not None, "every getter sets last_stats"
         print(
             f"aggTrades  {symbol} {day_start:%Y-%m-%d} .. now: {aggs.num_rows:,} rows in "
             f"{_ms(agg_s)} from "

@@ -22,7 +22,13 @@ __all__ = ["EXPECTED", "run_command"]
 EXPECTED = (CkvError, ValueError, OSError)
 
 
-def _one_line_warning(message, category, filename, lineno, line=None) -> str:
+def _one_line_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    line: str | None = None,
+) -> str:
     return f"ckv: warning: {message}\n"
 
 

@@ -6,17 +6,22 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from .._util.vocab import CLI_DATASETS, GETTERS, TIME_COLUMN
 from . import options
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from .options import Subparsers
 
 __all__ = ["add_parser", "read_symbols", "run", "time_range", "write_table"]
 
 OUTPUT_SUFFIXES = (".parquet", ".arrow", ".ipc", ".feather", ".csv")
 
 
-def add_parser(sub: Any) -> argparse.ArgumentParser:
+def add_parser(sub: Subparsers) -> argparse.ArgumentParser:
     p = sub.add_parser("get", help="fetch history (cache → Vision → REST) and save it")
     p.add_argument("dataset", choices=list(CLI_DATASETS))
     p.add_argument("symbol", nargs="?", help="e.g. BTCUSDT, BTCUSD_PERP")
@@ -59,7 +64,7 @@ def read_symbols(path: str) -> list[str]:
     return [r[col].strip() for r in rows if len(r) > col and r[col].strip()]
 
 
-def write_table(table, out: Path) -> None:
+def write_table(table: pa.Table, out: Path) -> None:
     """``table`` to ``out`` as Parquet, Arrow IPC (uncompressed) or CSV, by its suffix."""
     out.parent.mkdir(parents=True, exist_ok=True)
     suffix = out.suffix.lower()
@@ -68,7 +73,7 @@ def write_table(table, out: Path) -> None:
 
         pq.write_table(table, out)
     elif suffix in (".arrow", ".ipc", ".feather"):
-        import pyarrow.feather as feather
+        from pyarrow import feather
 
         feather.write_feather(table, out, compression="uncompressed")
     elif suffix == ".csv":
@@ -79,7 +84,7 @@ def write_table(table, out: Path) -> None:
         raise ValueError(f"output {out} must end in .parquet, .arrow or .csv")
 
 
-def time_range(table, family: str) -> str:
+def time_range(table: pa.Table, family: str) -> str:
     """``[first .. last]`` of the family's time column (``open_time`` or ``time``)."""
     t = table.column(TIME_COLUMN[family])
     return f"[{t[0]} .. {t[-1]}]"

@@ -6,9 +6,15 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .._util.vocab import MARKETS, ON_GAP, SOURCES
+
+if TYPE_CHECKING:
+    from ..client import Client
+
+    # What ``ArgumentParser.add_subparsers`` returns: every command's ``add_parser`` takes it.
+    Subparsers = argparse._SubParsersAction[argparse.ArgumentParser]
 
 __all__ = [
     "add_cache_dir",
@@ -50,7 +56,7 @@ def cache_root(args: argparse.Namespace) -> Path:
     return default_cache_dir()
 
 
-def make_client(args: argparse.Namespace, **options: Any):
+def make_client(args: argparse.Namespace, **options: Any) -> Client:
     """The ``Client`` of the shared options present in ``args`` (``--cache-dir``, the URLs,
     ``--offline``, ``--require-checksum``); ``options`` are further ``Client`` arguments."""
     from ..client import Client

@@ -7,14 +7,17 @@ from __future__ import annotations
 import argparse
 import sys
 import threading
-from typing import Any
+from typing import TYPE_CHECKING
 
 from .._util.vocab import FAULT_KINDS
+
+if TYPE_CHECKING:
+    from .options import Subparsers
 
 __all__ = ["add_parser", "run_serve"]
 
 
-def add_parser(subparsers: Any) -> argparse.ArgumentParser:
+def add_parser(subparsers: Subparsers) -> argparse.ArgumentParser:
     """Add ``sim serve`` to an ``argparse`` subparsers object; returns the ``sim`` parser.
     The handler is stored as ``func`` and returns an exit code."""
     sim = subparsers.add_parser("sim", help="run a simulated Binance (Vision, listing, REST)")

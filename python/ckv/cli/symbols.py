@@ -32,6 +32,8 @@ from . import options
 if TYPE_CHECKING:
     import pyarrow as pa
 
+    from .options import Subparsers
+
 __all__ = ["add_parser", "run", "write_csv"]
 
 
@@ -55,7 +57,7 @@ def _ttl(text: str) -> float:
     return value
 
 
-def add_parser(subparsers: Any) -> argparse.ArgumentParser:
+def add_parser(subparsers: Subparsers) -> argparse.ArgumentParser:
     """Add ``symbols`` to an ``argparse`` subparsers object; the handler is stored as
     ``func`` and returns an exit code."""
     p = subparsers.add_parser(
@@ -145,7 +147,7 @@ def run(args: argparse.Namespace) -> int:
             if source == "listing"
             else f"cached listing of {meta.get(b'ckv.listed_at', b'?').decode()}"
         )
-        delisted = sum(t.column("delisted").to_pylist())
+        delisted = sum(1 for d in t.column("delisted").to_pylist() if d)
         newest = meta.get(b"ckv.newest", b"").decode() or "-"
         print(f"{market}: {t.num_rows:,} symbols ({delisted:,} delisted), newest {newest}; {how}")
     reports: list[tuple[str, pa.Table]] = [

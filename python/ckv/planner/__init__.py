@@ -6,6 +6,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pyarrow as pa
 
 from .assemble import result
@@ -14,10 +16,13 @@ from .meta import PartitionMeta
 from .plan import Listing, Plan, plan
 from .request import Request, Stats
 
+if TYPE_CHECKING:
+    from ..client import Client
+
 __all__ = ["Executor", "Listing", "PartitionMeta", "Plan", "Request", "Stats", "plan", "run"]
 
 
-def run(client, req: Request) -> tuple[pa.Table, Stats]:
+def run(client: Client, req: Request) -> tuple[pa.Table, Stats]:
     """Answer ``req`` with ``client``'s cache, fetcher and REST client."""
     ex = Executor(client, req)
     try:

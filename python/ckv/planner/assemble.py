@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import logging
 import warnings
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 import pyarrow as pa
@@ -73,7 +74,7 @@ def holes_in_range(ex: Executor, p: Plan) -> list[tuple[str, Hole]]:
     return out
 
 
-def _ids_bounds(ids, h: Hole) -> tuple[int, int]:
+def _ids_bounds(ids: Sequence[int], h: Hole) -> tuple[int, int]:
     from bisect import bisect_left
 
     return bisect_left(ids, h.a), bisect_left(ids, h.b)
@@ -98,8 +99,10 @@ def result(ex: Executor, p: Plan) -> tuple[pa.Table, list[Hole]]:
         if meta:
             empty += [[max(a, r.start_us), min(b, p.end_us)] for a, b in meta.empty]
     empty = [s for s in merge_spans(empty) if s[0] < s[1]]
-    meta = describe(ex, p, holes, empty)
-    table = table.replace_schema_metadata({**(table.schema.metadata or {}), b"ckv": meta})
+    described = describe(ex, p, holes, empty)
+    table = table.replace_schema_metadata(
+        {**(table.schema.metadata or {}), b"ckv": described.encode()}
+    )
     ex.stats.exchange_gaps = [(h.a, h.b) for h in holes if h.label == EXCHANGE]
     ex.stats.unverified_gaps = [(h.a, h.b) for h in holes if h.label != EXCHANGE]
     report(ex, holes, empty)
@@ -146,7 +149,7 @@ def describe(ex: Executor, p: Plan, holes: list[Hole], empty: list[list[int]]) -
     )
 
 
-def _text(ex: Executor, spans) -> str:
+def _text(ex: Executor, spans: Iterable[tuple[int, int]]) -> str:
     if ex.r.keyed_by_time:
         return "; ".join(f"[{fmt_us(a)}, {fmt_us(b)}) UTC" for a, b in spans)
     return "; ".join(f"ids [{a}, {b})" for a, b in spans)

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
@@ -32,6 +35,7 @@ from .plan import (
     ArchiveTask,
     Listing,
     OpenDay,
+    Plan,
     after_vision,
     daily_tasks,
     day_ranges,
@@ -44,6 +48,10 @@ from .request import Request, Stats
 from .rows import between, merge, split_days
 from .timeline import count_opens, day_end, horizon
 
+if TYPE_CHECKING:
+    from ..client import Client
+    from ..vision import ArchiveResult
+
 log = logging.getLogger("ckv.fcp")
 TRANSIENT = (NetworkError, RateLimitError)
 BROKEN = (ChecksumError, ArchiveError, ParseError)
@@ -54,7 +62,7 @@ class Work:
     """What a call adds to one partition before it is committed."""
 
     days: dict[dt.date, pa.Table] = field(default_factory=dict)
-    info: dict[dt.date, dict] = field(default_factory=dict)
+    info: dict[dt.date, dict[str, Any]] = field(default_factory=dict)
     partial: dict[dt.date, int] = field(default_factory=dict)
     empty: list[list[int]] = field(default_factory=list)
     asked: list[list[int]] = field(default_factory=list)  # REST asked, for holes
@@ -67,7 +75,7 @@ class Work:
 class Executor:
     """Runs one request against a ``Client`` (its store, fetcher, REST client and clock)."""
 
-    def __init__(self, client, req: Request) -> None:
+    def __init__(self, client: Client, req: Request) -> None:
         self.c = client
         self.r = req
         self.stats = Stats()
@@ -84,14 +92,14 @@ class Executor:
 
     # -- paths and partitions -----------------------------------------------------------
 
-    def path(self, key: str):
+    def path(self, key: str) -> Path:
         r = self.r
         return self.c.store.path(r.market, r.dataset, r.symbol, r.interval, key)
 
     def key(self, day: dt.date) -> str:
         return part_key(self.r, day)
 
-    def read(self, keys) -> None:
+    def read(self, keys: Iterable[str]) -> None:
         for k in keys:
             table, meta = self.c.store.read(self.path(k), self.schema)
             self.tables[k], self.metas[k] = table, meta
@@ -100,8 +108,8 @@ class Executor:
 
     # -- main ---------------------------------------------------------------------------
 
-    def run(self):
-        """Execute; returns ``(plan, tables, metas)`` for assembly."""
+    def run(self) -> Plan:
+        """Execute; returns the plan for assembly (the rows are in ``tables``/``metas``)."""
         r = self.r
         self.read(parts_of(r, r.start_us, min(r.end_us, horizon(r.family, r.interval, self.now))))
         p = plan(r, self.metas, self.listing, self.now)
@@ -140,7 +148,7 @@ class Executor:
             self.flush()  # keep what was verified, whatever stopped the call
             raise
         if self.transient:
-            days, err = self.transient[0]
+            _days, err = self.transient[0]
             all_days = sorted({d for ds, _ in self.transient for d in ds})
             text = ", ".join(f"[{a}, {b})" for a, b in day_ranges(all_days))
             raise _retyped(
@@ -157,20 +165,23 @@ class Executor:
         iv = r.interval if r.family == "klines" else None
         return archive_url(self.c.vision_url, r.market, r.dataset, r.symbol, task.period, iv)
 
-    def _archives(self, tasks: list[ArchiveTask]) -> list[dt.date]:
+    # One loop over the archives as they complete (commit each partition once its days are in),
+    # so one function; not split while the planner is being reworked.
+    def _archives(self, tasks: list[ArchiveTask]) -> list[dt.date]:  # noqa: C901
         """Fetch archives (monthly ones falling back to daily); returns the days for REST."""
         if not tasks:
             return []
         not_found: list[dt.date] = []
         rest: list[dt.date] = []
         retry_daily: list[dt.date] = []
-        outstanding = {}
+        outstanding: dict[str, set[dt.date]] = {}
         for t in tasks:
             for d in t.days:
                 outstanding.setdefault(self.key(d), set()).add(d)
         for task, res in self.c.iter_fetch([self.url(t) for t in tasks], tasks, self.r.dataset):
             self.stats.archives += 1
             if res.status == "ok":
+                assert res.table is not None, "an archive of status 'ok' carries its table"
                 self.stats.sources.add("vision")
                 info = {"source": "vision", "sha256": res.sha256, "verified": res.verified}
                 if not res.verified:
@@ -196,8 +207,15 @@ class Executor:
             rest += self._after_404(not_found)
         return rest
 
-    def _bad_archive(self, task, res, retry_daily, rest) -> None:
+    def _bad_archive(
+        self,
+        task: ArchiveTask,
+        res: ArchiveResult,
+        retry_daily: list[dt.date],
+        rest: list[dt.date],
+    ) -> None:
         err = res.error
+        assert err is not None, "an archive of status 'error' carries its exception"
         url = res.url
         if isinstance(err, TRANSIENT) or getattr(res, "transient", False):
             self.transient.append((list(task.days), err))
@@ -275,6 +293,7 @@ class Executor:
     def rest_window(self, start_us: int, end_us: int) -> pa.Table:
         r, rest = self.r, self.c.rest
         if r.family == "klines":
+            assert r.interval is not None, "every klines request has an interval"
             return rest.klines(r.market, r.symbol, r.interval, r.price, start_us, end_us, _step(r))
         if r.family == "fundingRate":
             return rest.funding_rate(r.market, r.symbol, start_us, end_us)
@@ -296,7 +315,7 @@ class Executor:
 
     # -- holes --------------------------------------------------------------------------
 
-    def _fill_holes(self, p) -> None:
+    def _fill_holes(self, p: Plan) -> None:
         if self.r.source not in ("auto", "rest"):
             return
         from .assemble import holes_in_range
@@ -332,7 +351,7 @@ class Executor:
 
     # -- cache --------------------------------------------------------------------------
 
-    def _add_day(self, d: dt.date, rows: pa.Table, info: dict) -> None:
+    def _add_day(self, d: dt.date, rows: pa.Table, info: dict[str, Any]) -> None:
         w = self.work.setdefault(self.key(d), Work())
         w.days[d] = rows
         w.info[d] = {k: v for k, v in info.items() if v is not None}

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import datetime as dt
 from bisect import bisect_left
+from collections.abc import Sequence
+from typing import Any, cast
 
 import pyarrow as pa
 
@@ -27,17 +29,19 @@ from .timeline import candle_open, day_end, first_open_at_or_after, next_open
 FILLABLE = ("missing", "id_gap")
 
 
-def int_values(col: pa.ChunkedArray | pa.Array) -> list[int] | memoryview:
+def int_values(col: pa.ChunkedArray[Any] | pa.Array[Any]) -> Sequence[int]:
     """The int64 (or timestamp) values of a column as a sequence: a zero-copy view of one
     chunk (several chunks are combined first, a copy of 8 bytes a row)."""
-    arr = col
     if isinstance(col, pa.ChunkedArray):
-        arr = col.chunk(0) if col.num_chunks == 1 else col.combine_chunks()
-    if arr.null_count == 0 and arr.type.bit_width == 64 and len(arr):
+        arr = col.chunks[0] if col.num_chunks == 1 else col.combine_chunks()
+    else:
+        arr = col
+    if arr.null_count == 0 and arr.type.bit_width == pa.int64().bit_width and len(arr):
         buf = arr.buffers()[1]
         if buf is not None:
             return memoryview(buf).cast("q")[arr.offset : arr.offset + len(arr)]
-    return arr.cast(pa.int64()).to_pylist() if pa.types.is_timestamp(arr.type) else arr.to_pylist()
+    values = arr.cast(pa.int64()) if pa.types.is_timestamp(arr.type) else arr
+    return cast("list[int]", values.to_pylist())  # key and time columns hold no nulls
 
 
 def covered_segments(meta: PartitionMeta, days: list[dt.date]) -> list[list[int]]:
@@ -88,7 +92,7 @@ def _kline_holes(req: Request, table: pa.Table, segments: list[list[int]]) -> li
 
 
 def _id_holes(req: Request, table: pa.Table) -> list[tuple[int, int]]:
-    if table.num_rows < 2:
+    if table.num_rows <= 1:
         return []
     out = []
     for g in to_table(_core.find_gaps(table, None)).to_pylist():
@@ -130,7 +134,7 @@ def kline_open_floor(req: Request, t: int) -> int:
     return candle_open(req.interval or "1m", t)
 
 
-def _us(value) -> int:
+def _us(value: int | dt.datetime) -> int:
     if isinstance(value, int):
         return value
     return timedelta_us(value - EPOCH)

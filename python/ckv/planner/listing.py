@@ -16,6 +16,7 @@ import datetime as dt
 import logging
 import re
 import urllib.parse
+from http import HTTPStatus
 from typing import Any
 
 from ..symbols.listing import _parse_page
@@ -65,7 +66,7 @@ def lookup(
         return None
     pages = []
     for url, ans in zip(urls, answers):
-        if isinstance(ans, BaseException) or ans[0] != 200:
+        if isinstance(ans, BaseException) or ans[0] != HTTPStatus.OK:
             log.info(
                 "listing of %s unavailable: %s",
                 prefix,

@@ -94,10 +94,7 @@ def merge_spans(spans: list[list[int]]) -> list[list[int]]:
 
 def covered(spans: list[list[int]], a: int, b: int) -> bool:
     """Whether ``[a, b)`` lies wholly inside the union of ``spans``."""
-    for x, y in merge_spans(spans):
-        if x <= a and b <= y:
-            return True
-    return False
+    return any(x <= a and b <= y for x, y in merge_spans(spans))
 
 
 def subtract(a: int, b: int, spans: list[list[int]]) -> list[tuple[int, int]]:

@@ -122,7 +122,16 @@ def parts_of(req: Request, start_us: int, end_us: int) -> dict[str, list[dt.date
     return parts
 
 
-def _classify(req, p, meta, d, h, end, listing, closed) -> None:
+def _classify(
+    req: Request,
+    p: Plan,
+    meta: PartitionMeta,
+    d: dt.date,
+    h: int,
+    end: int,
+    listing: Listing | None,
+    closed: list[dt.date],
+) -> None:
     iso = d.isoformat()
     if iso in meta.days or (meta.empty and meta.is_empty_at(day_start(d), day_end(d))):
         return

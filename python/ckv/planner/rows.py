@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from bisect import bisect_left
+from collections.abc import Sequence
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -41,22 +42,23 @@ def split_days(table: pa.Table, column: str, days: list[dt.date]) -> dict[dt.dat
     return {d: between(table, column, day_start(d), day_start(d) + DAY_US) for d in days}
 
 
-def merge(family: str, key: str, pieces: list[pa.Table]) -> pa.Table:
-    """Rows of ``pieces`` sorted by ``key``, one row per key (the later piece wins ties)."""
-    pieces = [p for p in pieces if p is not None and p.num_rows]
-    if not pieces:
+def merge(family: str, key: str, pieces: Sequence[pa.Table | None]) -> pa.Table:
+    """Rows of ``pieces`` sorted by ``key``, one row per key (the later piece wins ties);
+    ``None`` pieces (partitions not loaded) are skipped."""
+    present = [p for p in pieces if p is not None and p.num_rows]
+    if not present:
         return schema(family).empty_table()
     target = schema(family)
-    pieces = [p.select(target.names).cast(target) if p.schema != target else p for p in pieces]
-    t = pa.concat_tables(pieces)
-    if t.num_rows < 2:
+    present = [p.select(target.names).cast(target) if p.schema != target else p for p in present]
+    t = pa.concat_tables(present)
+    if t.num_rows <= 1:
         return t
     k = t.column(key)
     if pc.all(pc.greater(k.slice(1), k.slice(0, t.num_rows - 1))).as_py():
         return t  # already sorted and unique (the usual case): no copy
     idx = pa.array(range(t.num_rows), pa.int64())
     t = t.append_column("__order", idx).sort_by([(key, "ascending"), ("__order", "descending")])
-    k = t.column(key).combine_chunks()
-    keep = pc.not_equal(k.slice(1), k.slice(0, len(k) - 1))
+    keys = t.column(key).combine_chunks()
+    keep = pc.not_equal(keys.slice(1), keys.slice(0, len(keys) - 1))
     mask = pa.concat_arrays([pa.array([True]), keep])
     return t.filter(mask).drop_columns(["__order"])

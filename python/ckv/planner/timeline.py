@@ -40,7 +40,7 @@ def next_open(interval: str, t: int) -> int:
     if step is not None:
         return t + step
     d = day_of(t)
-    return day_start(dt.date(d.year + (d.month == 12), d.month % 12 + 1, 1))
+    return day_start(dt.date(d.year + d.month // 12, d.month % 12 + 1, 1))
 
 
 def first_open_at_or_after(interval: str, t: int) -> int:

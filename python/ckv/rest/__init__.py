@@ -8,8 +8,9 @@ answer before use (``validate``: malformed bodies are retried ``ProtocolError``s
 
 from __future__ import annotations
 
+from .._util.vocab import PRICE_DATASET as KLINE_PATH
 from .client import PREFIX, Transport
-from .endpoints import KLINE_LIMIT, KLINE_PATH, US_ERA_SPOT, RestClient
+from .endpoints import KLINE_LIMIT, US_ERA_SPOT, RestClient
 from .limits import DEFAULT_LIMITS, Budget, budget_for, forget_budgets, request_weight
 
 __all__ = [

@@ -20,8 +20,10 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from http import HTTPStatus
+from typing import TypeVar, cast
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from .. import _core
@@ -40,6 +42,10 @@ log = logging.getLogger("ckv.rest")
 PREFIX = {"spot": "/api/v3", "um": "/fapi/v1", "cm": "/dapi/v1"}
 MARKET_NAME = {"spot": "spot", "um": "USD-M futures (um)", "cm": "COIN-M futures (cm)"}
 SNIPPET = 200  # bytes of a bad body kept in the error
+INVALID_SYMBOL = -1121  # Binance's error code for an unknown symbol
+
+T = TypeVar("T")
+Answer = tuple[int, dict[str, str], bytes]  # Fetcher.get_many: (status, headers, body)
 
 
 @dataclass
@@ -69,30 +75,38 @@ class Transport:
         b.safety = self.safety
         return b
 
-    def _url(self, market: str, endpoint: str, params: dict) -> str:
+    def _url(self, market: str, endpoint: str, params: Mapping[str, object]) -> str:
         return f"{self.root(market)}/{endpoint}?{urlencode(params)}"
 
     def get_json(
         self,
         market: str,
         urls: Sequence[str],
-        headers: list[tuple[str, str]] | None = None,
-        parse: Callable[[object], object] | Sequence[Callable[[object], object]] | None = None,
-    ) -> list:
+        headers: list[tuple[str, str]] | None,
+        parse: Callable[[object], T] | Sequence[Callable[[object], T]],
+    ) -> list[T]:
         """GET ``urls`` within the weight budget and return their checked JSON bodies, in
-        order: ``parse(value)`` of each when given (or ``parse[i]`` of the i-th when it is a
-        list), which raises ``Malformed`` to reject an answer."""
+        order: ``parse(value)`` of each (or ``parse[i]`` of the i-th when it is a list), which
+        raises ``Malformed`` to reject an answer."""
         if not urls:
             return []
         return self._exchange(market, list(urls), headers, parse, learn=True)
 
     # -- the exchange ------------------------------------------------------------------------
 
-    def _exchange(self, market, urls, headers, parse, *, learn: bool) -> list:
+    def _exchange(
+        self,
+        market: str,
+        urls: list[str],
+        headers: list[tuple[str, str]] | None,
+        parse: Callable[[object], T] | Sequence[Callable[[object], T]],
+        *,
+        learn: bool,
+    ) -> list[T]:
         b = self.budget(market)
         parts = [_split(u) for u in urls]
         weights = [request_weight(market, e, p) for e, p in parts]
-        out: list = [None] * len(urls)
+        out: list[T | None] = [None] * len(urls)
         tries = [0] * len(urls)
         pending = list(range(len(urls)))
         waits = 0
@@ -102,72 +116,74 @@ class Transport:
                 self._learn(market, parts[pending[0]][1])
             n = b.admit([weights[i] for i in pending], max(1, self.concurrency))
             wave, pending = pending[:n], pending[n:]
-            answers: list = []
+            answers: list[Answer | Exception] = []
             try:
                 answers = self.fetcher.get_many([urls[i] for i in wave], headers)
             finally:
                 got = [a[1] for a in answers if not isinstance(a, BaseException)]
                 b.answered([weights[i] for i in wave], got)
             self.requests += len(wave)
-            retry, pause, limited = [], 0.0, False
+            retry: list[int] = []
+            pause, limited = 0.0, False
             for i, ans in zip(wave, answers):
                 if isinstance(ans, BaseException):
                     raise ans
                 status, hdrs, body = ans
                 self._note_weight(market, hdrs)
-                if status == 200:
+                if status == HTTPStatus.OK:
                     try:
                         value = decode(body)
-                        check = parse[i] if isinstance(parse, (list, tuple)) else parse
-                        out[i] = check(value) if check else value
+                        check = parse if callable(parse) else parse[i]
+                        out[i] = check(value)
                         continue
                     except Malformed as e:
-                        self.protocol_errors += 1
                         tries[i] += 1
-                        if tries[i] > self.retries:
-                            raise _protocol_error(urls[i], body, str(e), self.retries) from None
-                        log.warning(
-                            "malformed answer from %s: %s; retrying (%d of %d)",
-                            urls[i],
-                            e,
-                            tries[i],
-                            self.retries,
-                        )
-                        pause = max(pause, self._backoff(tries[i]))
-                elif status == 429:
+                        pause = max(pause, self._malformed(urls[i], body, e, tries[i]))
+                elif status == HTTPStatus.TOO_MANY_REQUESTS:
                     self.rate_limited += 1
                     limited = True
                     pause = max(pause, _retry_after(hdrs, 1.0))
-                elif status == 418:
-                    wait = _retry_after(hdrs, 120.0)
-                    b.ban(wait)
-                    err = RateLimitError(f"IP banned by {b.root} (418): {_msg(body)}", wait)
-                    err.status = 418
-                    raise err
+                elif status == HTTPStatus.IM_A_TEAPOT:
+                    raise _banned(b, hdrs, body)
                 else:
                     raise _rest_error(market, urls[i], status, body)
                 retry.append(i)
             if limited:
                 waits += 1
-                if waits > self.max_429_waits:
-                    err = RateLimitError(
-                        f"still rate-limited (429) by {b.root} after {self.max_429_waits} waits",
-                        pause,
-                    )
-                    err.status = 429
-                    raise err
-                log.warning("429 from %s: waiting %.1f s, then resuming", b.root, pause)
-                b.forget_limits()
+                self._wait_after_429(b, waits, pause)
             if retry:
                 sleep(pause)
                 pending = retry + pending
-        return out
+        return cast("list[T]", out)  # the loop ends once every answer is in
+
+    def _malformed(self, url: str, body: bytes, e: Malformed, attempt: int) -> float:
+        """Count a malformed answer: ``ProtocolError`` past ``retries`` attempts, else the
+        backoff to wait before asking again."""
+        self.protocol_errors += 1
+        if attempt > self.retries:
+            raise _protocol_error(url, body, str(e), self.retries) from None
+        log.warning(
+            "malformed answer from %s: %s; retrying (%d of %d)", url, e, attempt, self.retries
+        )
+        return self._backoff(attempt)
+
+    def _wait_after_429(self, b: Budget, waits: int, pause: float) -> None:
+        """The ``waits``-th 429 of a call: ``RateLimitError`` past ``max_429_waits``, else
+        forget the limits (learned again after the pause)."""
+        if waits > self.max_429_waits:
+            err = RateLimitError(
+                f"still rate-limited (429) by {b.root} after {self.max_429_waits} waits", pause
+            )
+            err.status = 429
+            raise err
+        log.warning("429 from %s: waiting %.1f s, then resuming", b.root, pause)
+        b.forget_limits()
 
     def _backoff(self, attempt: int) -> float:
-        cap = min(self.backoff_max, self.backoff_base * 2 ** (attempt - 1))
+        cap = min(self.backoff_max, self.backoff_base * 2.0 ** (attempt - 1))
         return cap * (0.5 + random.random() / 2)
 
-    def _note_weight(self, market: str, headers: dict) -> None:
+    def _note_weight(self, market: str, headers: dict[str, str]) -> None:
         for name, value in headers.items():
             if name.startswith("x-mbx-used-weight-") and value.isdigit():
                 self.weights[market] = int(value)
@@ -206,11 +222,20 @@ def _split(url: str) -> tuple[str, dict[str, str]]:
     return parts.path.rsplit("/", 1)[-1], dict(parse_qsl(parts.query))
 
 
-def _retry_after(headers: dict, default: float) -> float:
+def _retry_after(headers: dict[str, str], default: float) -> float:
     try:
         return max(0.0, float(headers.get("retry-after", default)))
     except ValueError:
         return default
+
+
+def _banned(b: Budget, headers: dict[str, str], body: bytes) -> RateLimitError:
+    """A 418: the API root is banned for ``Retry-After`` seconds (120 when absent)."""
+    wait = _retry_after(headers, 120.0)
+    b.ban(wait)
+    err = RateLimitError(f"IP banned by {b.root} (418): {_msg(body)}", wait)
+    err.status = 418
+    return err
 
 
 def _snippet(body: bytes) -> str:
@@ -227,12 +252,16 @@ def _protocol_error(url: str, body: bytes, reason: str, retried: int) -> Protoco
     )
 
 
-def _payload(body: bytes) -> tuple[int | None, str]:
+def _payload(body: bytes) -> tuple[object, str]:
+    """(Binance's error ``code``, its ``msg``) of an error body; (None, the body's start) when
+    it is not a JSON object."""
     try:
         value = decode(body)
-        return value.get("code"), str(value.get("msg", ""))
-    except (Malformed, AttributeError):
+    except Malformed:
         return None, _snippet(body)
+    if not isinstance(value, dict):
+        return None, _snippet(body)
+    return value.get("code"), str(value.get("msg", ""))
 
 
 def _msg(body: bytes) -> str:
@@ -243,15 +272,15 @@ def _msg(body: bytes) -> str:
 def _rest_error(market: str, url: str, status: int, body: bytes) -> CkvError:
     code, msg = _payload(body)
     path = urlsplit(url).path
-    if code == -1121:
+    if code == INVALID_SYMBOL:
         params = _split(url)[1]
         symbol = params.get("symbol") or params.get("pair")
-        err = SymbolNotFoundError(
+        unknown = SymbolNotFoundError(
             f"Invalid symbol: {symbol} is not a {MARKET_NAME.get(market, market)} symbol "
             f"(REST -1121 from {path})"
         )
-        err.symbol, err.market = symbol, market
-        return err
+        unknown.symbol, unknown.market = symbol, market
+        return unknown
     err = NetworkError(f"HTTP {status} from {url}: {msg or code}")
     err.url, err.status = url, status
     return err

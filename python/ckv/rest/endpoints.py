@@ -11,6 +11,7 @@ archives are, so a row never changes with its source.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
@@ -24,7 +25,8 @@ US_ERA_SPOT = 1_735_689_600_000_000  # 2025-01-01: spot archives switch to µs
 HOUR_US = 3_600_000_000
 KLINE_LIMIT = {"spot": 1000, "um": 1500, "cm": 1500}
 PAGE = 1000  # aggTrades / historicalTrades / fundingRate rows per page
-Page = list[pa.Array]
+if TYPE_CHECKING:
+    Page = list[pa.Array[Any]]  # one answer's columns, in the archive schema's order
 
 
 def _unit(market: str, end_us: int) -> tuple[int, list[tuple[str, str]] | None]:

@@ -33,32 +33,42 @@ RELEARN_AFTER_S = 300.0  # retry a failed exchangeInfo after this long
 STEP_S = 0.1  # sleeps are taken in steps this short, so Ctrl-C interrupts them promptly
 
 
+# (spot, futures) request weight of each endpoint but klines.
+_WEIGHTS = {
+    "ping": (1, 1),
+    "time": (1, 1),
+    "exchangeInfo": (20, 1),
+    "aggTrades": (4, 20),
+    "historicalTrades": (25, 20),
+    "trades": (25, 5),
+    "fundingRate": (1, 1),
+}
+UNKNOWN_WEIGHT = 10  # an endpoint this module does not know: assume a heavy one
+SPOT_KLINES_WEIGHT = 2
+# Futures klines by ``limit``: (largest limit of the tier, weight); above the last, 10.
+_FUTURES_KLINES_WEIGHTS = ((99, 1), (499, 2), (1000, 5))
+_FUTURES_KLINES_MAX_WEIGHT = 10
+_DEFAULT_LIMIT = 500
+
+
 def request_weight(market: str, endpoint: str, params: dict[str, str]) -> int:
     """Binance's request weight of ``endpoint`` with ``params`` (spot: klines 2, aggTrades 4,
     trades/historicalTrades 25, exchangeInfo 20; futures: klines by ``limit`` 1/2/5/10,
     aggTrades and historicalTrades 20, trades 5, fundingRate and exchangeInfo 1)."""
     spot = market == "spot"
-    try:
-        limit = int(params.get("limit", 500))
-    except ValueError:
-        limit = 500
-    if endpoint in ("ping", "time"):
-        return 1
-    if endpoint == "exchangeInfo":
-        return 20 if spot else 1
     if endpoint in KLINE_DATASETS:
-        if spot:
-            return 2
-        return 1 if limit < 100 else 2 if limit < 500 else 5 if limit <= 1000 else 10
-    if endpoint == "aggTrades":
-        return 4 if spot else 20
-    if endpoint == "historicalTrades":
-        return 25 if spot else 20
-    if endpoint == "trades":
-        return 25 if spot else 5
-    if endpoint == "fundingRate":
-        return 1
-    return 10  # an endpoint this module does not know: assume a heavy one
+        return SPOT_KLINES_WEIGHT if spot else _futures_klines_weight(params)
+    spot_weight, futures_weight = _WEIGHTS.get(endpoint, (UNKNOWN_WEIGHT, UNKNOWN_WEIGHT))
+    return spot_weight if spot else futures_weight
+
+
+def _futures_klines_weight(params: dict[str, str]) -> int:
+    try:
+        limit = int(params.get("limit", _DEFAULT_LIMIT))
+    except ValueError:
+        limit = _DEFAULT_LIMIT
+    tier = (weight for most, weight in _FUTURES_KLINES_WEIGHTS if limit <= most)
+    return next(tier, _FUTURES_KLINES_MAX_WEIGHT)
 
 
 def header_window_s(name: str) -> int | None:
@@ -75,12 +85,13 @@ def header_window_s(name: str) -> int | None:
 
 def parse_rate_limits(info: object) -> tuple[tuple[int, int], ...]:
     """``(window_s, limit)`` of every REQUEST_WEIGHT entry of an ``exchangeInfo`` body."""
-    out = []
+    out: list[tuple[int, int]] = []
     entries = info.get("rateLimits") if isinstance(info, dict) else None
     for e in entries if isinstance(entries, list) else []:
         if not isinstance(e, dict) or e.get("rateLimitType") != "REQUEST_WEIGHT":
             continue
-        num, limit, unit = e.get("intervalNum"), e.get("limit"), INTERVAL_S.get(e.get("interval"))
+        num, limit, interval = e.get("intervalNum"), e.get("limit"), e.get("interval")
+        unit = INTERVAL_S.get(interval) if isinstance(interval, str) else None
         if unit and type(num) is int and type(limit) is int and num > 0 and limit > 0:
             out.append((num * unit, limit))
     return tuple(sorted(out))
@@ -104,10 +115,14 @@ class Budget:
     learned: bool = False
     learned_at: float = float("-inf")
     banned_until: float = 0.0
-    spent: deque = field(default_factory=deque)  # (answered at, weight), in answer order
+    spent: deque[tuple[float, int]] = field(
+        default_factory=deque
+    )  # (answered at, weight), in answer order
     in_flight: int = 0
     _total: int = 0  # weight of the entries in ``spent``
-    others: dict = field(default_factory=dict)  # window_s -> (weight, expires at)
+    others: dict[int, tuple[int, float]] = field(
+        default_factory=dict
+    )  # window_s -> (weight, expires at)
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def __post_init__(self) -> None:
@@ -173,7 +188,12 @@ class Budget:
             inside = [(t, w) for t, w in self.spent if t > now - window_s]
             left = sum(w for _, w in inside)
 
-            def drained(room: int, inside=inside, left=left, window_s=window_s) -> float:
+            def drained(
+                room: int,
+                inside: list[tuple[float, int]] = inside,
+                left: int = left,
+                window_s: int = window_s,
+            ) -> float:
                 """The first time the weight still inside the window is ≤ ``room``."""
                 if room < 0:
                     return float("inf")
@@ -205,7 +225,7 @@ class Budget:
                 pause = self.wait_for(weights[0], now)
             sleep(pause)
 
-    def answered(self, weights: list[int], headers: list[dict]) -> None:
+    def answered(self, weights: list[int], headers: list[dict[str, str]]) -> None:
         """Requests of ``weights`` came back with ``headers``: spend their weight now and read
         the server's count of this IP's weight from every ``X-MBX-USED-WEIGHT-*`` header."""
         with self.lock:

@@ -5,6 +5,8 @@ duplicates (overlapping pages) dropped, so a row never changes with its source.
 
 from __future__ import annotations
 
+from typing import Any
+
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -13,7 +15,7 @@ from .._util.arrow import schema
 _TIME_COLUMNS = {"klines": (0, 6), "aggTrades": (5,), "trades": (4,), "fundingRate": (0,)}
 
 
-def table(dataset: str, pages: list[list[pa.Array]], unit: int) -> pa.Table:
+def table(dataset: str, pages: list[list[pa.Array[Any]]], unit: int) -> pa.Table:
     """The rows of ``pages`` as a ``dataset`` table; times are multiplied by ``unit`` (1 for
     µs answers, 1000 for ms), then sorted by the first column, duplicates dropped."""
     s = schema(dataset)
@@ -30,7 +32,7 @@ def table(dataset: str, pages: list[list[pa.Array]], unit: int) -> pa.Table:
 
 
 def _sorted_unique(t: pa.Table) -> pa.Table:
-    if t.num_rows < 2:
+    if t.num_rows <= 1:
         return t
     key = t.column(0).combine_chunks()
     if pc.all(pc.greater(key[1:], key[:-1])).as_py():
@@ -47,9 +49,9 @@ def between(t: pa.Table, column: str, start_us: int | None, end_us: int | None) 
     col = t.column(column).cast(pa.int64())
     mask = None
     if start_us is not None:
-        mask = pc.greater_equal(col, start_us)
+        mask = pc.greater_equal(col, pa.scalar(start_us, pa.int64()))
     if end_us is not None:
-        lt = pc.less(col, end_us)
+        lt = pc.less(col, pa.scalar(end_us, pa.int64()))
         mask = lt if mask is None else pc.and_(mask, lt)
     return t if mask is None else t.filter(mask)
 
@@ -58,4 +60,4 @@ def below(t: pa.Table, column: str, limit: int | None) -> pa.Table:
     """Rows with ``t[column] < limit`` (all when ``limit`` is None)."""
     if limit is None:
         return t
-    return t.filter(pc.less(t.column(column), limit))
+    return t.filter(pc.less(t.column(column), pa.scalar(limit, pa.int64())))

@@ -9,10 +9,13 @@ checking them are one pass.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
+KLINE_FIELDS = 12  # of a REST kline row; the last one is unused
 _BAD = (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError, TypeError, ValueError)
 
 
@@ -33,7 +36,7 @@ def decode(body: bytes) -> object:
         raise Malformed(f"not valid JSON ({e})") from None
 
 
-def rows_of(payload: object) -> list:
+def rows_of(payload: object) -> list[Any]:
     """``payload`` as a list of rows (a JSON error object or anything else is malformed)."""
     if isinstance(payload, list):
         return payload
@@ -44,12 +47,12 @@ def rows_of(payload: object) -> list:
     raise Malformed(f"a JSON {kind} instead of a list of rows")
 
 
-def ints(values: list | tuple, what: str) -> pa.Array:
+def ints(values: Sequence[Any], what: str) -> pa.Array[Any]:
     """Integers (JSON numbers without fraction; not booleans, not strings)."""
     if not values:
         return pa.array([], pa.int64())
     try:
-        arr = pa.array(values)
+        arr: pa.Array[Any] = pa.array(values)
     except _BAD:
         raise Malformed(f"{what}: not all integers") from None
     if arr.type != pa.int64() or arr.null_count:
@@ -57,7 +60,7 @@ def ints(values: list | tuple, what: str) -> pa.Array:
     return arr
 
 
-def decimals(values: list | tuple, what: str) -> pa.Array:
+def decimals(values: Sequence[Any], what: str) -> pa.Array[Any]:
     """Finite floats from Binance's decimal strings."""
     if not values:
         return pa.array([], pa.float64())
@@ -76,7 +79,7 @@ def decimals(values: list | tuple, what: str) -> pa.Array:
     return out
 
 
-def bools(values: list | tuple, what: str, nullable: bool = False) -> pa.Array:
+def bools(values: Sequence[Any], what: str, nullable: bool = False) -> pa.Array[Any]:
     if not values:
         return pa.array([], pa.bool_())
     try:
@@ -88,17 +91,17 @@ def bools(values: list | tuple, what: str, nullable: bool = False) -> pa.Array:
     return arr
 
 
-def increasing(arr: pa.Array, what: str) -> None:
+def increasing(arr: pa.Array[Any], what: str) -> None:
     if len(arr) > 1 and not pc.all(pc.greater(arr[1:], arr[:-1])).as_py():
         raise Malformed(f"{what} not strictly increasing")
 
 
-def kline_page(payload: object) -> list[pa.Array]:
+def kline_page(payload: object) -> list[pa.Array[Any]]:
     """Kline rows (``[open_time, "open", …, count, …]``, 12 fields) → the 11 klines columns,
     times still in the answer's unit."""
     rows = rows_of(payload)
-    if not all(type(r) is list and len(r) >= 12 for r in rows):
-        raise Malformed("a kline row is not a list of 12 fields")
+    if not all(type(r) is list and len(r) >= KLINE_FIELDS for r in rows):
+        raise Malformed(f"a kline row is not a list of {KLINE_FIELDS} fields")
     cols = list(zip(*rows)) if rows else [()] * 12
     names = ("open", "high", "low", "close", "volume")
     out = [
@@ -114,14 +117,14 @@ def kline_page(payload: object) -> list[pa.Array]:
     return out
 
 
-def _column(rows: list, key: str) -> list:
+def _column(rows: list[Any], key: str) -> list[Any]:
     try:
         return [r[key] for r in rows]
     except (KeyError, TypeError):
         raise Malformed(f"a row without {key!r}") from None
 
 
-def agg_page(payload: object, market: str) -> list[pa.Array]:
+def agg_page(payload: object, market: str) -> list[pa.Array[Any]]:
     """aggTrade objects → the 8 aggTrades columns (time in the answer's unit)."""
     rows = rows_of(payload)
     out = [
@@ -140,7 +143,7 @@ def agg_page(payload: object, market: str) -> list[pa.Array]:
     return out
 
 
-def trade_page(payload: object, market: str) -> list[pa.Array]:
+def trade_page(payload: object, market: str) -> list[pa.Array[Any]]:
     """Trade objects → the 7 trades columns (time in the answer's unit)."""
     rows = rows_of(payload)
     third = "baseQty" if market == "cm" else "quoteQty"
@@ -159,7 +162,7 @@ def trade_page(payload: object, market: str) -> list[pa.Array]:
     return out
 
 
-def funding_page(payload: object) -> list[pa.Array]:
+def funding_page(payload: object) -> list[pa.Array[Any]]:
     """fundingRate objects → the 4 fundingRate columns (time in ms; ``markPrice`` is empty
     on old entries → null)."""
     rows = rows_of(payload)
@@ -177,6 +180,6 @@ def funding_page(payload: object) -> list[pa.Array]:
     return out
 
 
-def _column_opt(rows: list, key: str) -> list:
+def _column_opt(rows: list[Any], key: str) -> list[Any]:
     """``key`` of every row (which must have it), ``""`` or null as None."""
     return [None if v in (None, "") else v for v in _column(rows, key)]

@@ -15,7 +15,7 @@ __all__ = ["FAULT_KINDS", "load_faults"]
 
 def _parse_fault_line(line: str) -> dict[str, Any]:
     parts = line.split()
-    if len(parts) < 2:
+    if len(parts) <= 1:
         raise ValueError(f"fault line needs 'PATTERN KIND [key=value ...]': {line!r}")
     fault: dict[str, Any] = {"pattern": parts[0], "kind": parts[1]}
     for kv in parts[2:]:

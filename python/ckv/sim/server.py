@@ -57,7 +57,7 @@ class Simulator:
     ``futures_weight``, ``window_s``, ``ban_after``, ``ban_s``.
     """
 
-    def __init__(
+    def __init__(  # noqa: PLR0913 - the simulator's keyword-only settings, as SimServer's
         self,
         *,
         seed: int = 0,
@@ -192,7 +192,7 @@ class Simulator:
     def outages(self, market: str, start: Any, end: Any) -> list[tuple[int, int]]:
         """The exchange's merged no-trading windows ``(start_us, end_us)`` on ``market``
         overlapping ``[start, end)``, clipped to it: the true gaps of its klines."""
-        return [tuple(w) for w in self._server.outages(market, to_us(start), to_us(end))]
+        return [(a, b) for a, b in self._server.outages(market, to_us(start), to_us(end))]
 
     def env(self) -> dict[str, str]:
         """The ``CKV_*`` variables that point ckv at this simulator."""

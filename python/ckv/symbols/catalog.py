@@ -48,17 +48,17 @@ log = logging.getLogger("ckv.symbols")
 DEFAULT_TTL = 6 * 3600
 DELISTED_GRACE_DAYS = 2
 
-SYMBOLS_SCHEMA = pa.schema(
-    [
-        pa.field("symbol", pa.string(), nullable=False),
-        pa.field("base", pa.string(), nullable=False),
-        pa.field("quote", pa.string()),
-        pa.field("earliest", pa.date32(), nullable=False),
-        pa.field("latest", pa.date32(), nullable=False),
-        pa.field("intervals", pa.list_(pa.string()), nullable=False),
-        pa.field("delisted", pa.bool_(), nullable=False),
-    ]
-)
+# A typed list: pyarrow-stubs cannot infer a list of fields of different types in the call.
+_SYMBOLS_FIELDS: list[pa.Field[Any]] = [
+    pa.field("symbol", pa.string(), nullable=False),
+    pa.field("base", pa.string(), nullable=False),
+    pa.field("quote", pa.string()),
+    pa.field("earliest", pa.date32(), nullable=False),
+    pa.field("latest", pa.date32(), nullable=False),
+    pa.field("intervals", pa.list_(pa.string()), nullable=False),
+    pa.field("delisted", pa.bool_(), nullable=False),
+]
+SYMBOLS_SCHEMA = pa.schema(_SYMBOLS_FIELDS)
 
 
 def _table(rows: list[dict[str, Any]], market: str, meta: dict[str, str]) -> pa.Table:
@@ -172,5 +172,5 @@ def synchronal(
     (``1000SHIB`` ↔ ``SHIB``). Options as in ``list_symbols``.
     """
     opts = dict(client=client, refresh=refresh, ttl=ttl, progress=progress)
-    tables = [list_symbols(m, **opts) for m in MARKETS]  # type: ignore[arg-type]
+    tables = [list_symbols(m, **opts) for m in MARKETS]
     return synchronal_from(*tables)

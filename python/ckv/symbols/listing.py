@@ -15,6 +15,7 @@ import time
 import urllib.parse
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable
+from http import HTTPStatus
 from typing import Any
 
 from .._util.progress import ProgressLine
@@ -25,7 +26,7 @@ CHUNK = 1024  # requests per get_many call (the progress line moves between call
 
 
 class _Page:
-    __slots__ = ("keys", "prefixes", "truncated", "next_marker")
+    __slots__ = ("keys", "next_marker", "prefixes", "truncated")
 
     def __init__(self) -> None:
         self.keys: list[str] = []
@@ -57,6 +58,30 @@ def _fail(
 
 
 def _parse_page(body: bytes, url: str, where: str) -> _Page:
+    """The keys, common prefixes and paging state of one S3 listing page."""
+    root = _listing_root(body, url, where)
+    page = _Page()
+    for child in root:
+        name = _local(child.tag)
+        if name == "Contents":
+            page.keys += _texts(child, "Key")
+        elif name == "CommonPrefixes":
+            page.prefixes += _texts(child, "Prefix")
+        elif name == "IsTruncated":
+            page.truncated = (child.text or "").strip().lower() == "true"
+        elif name == "NextMarker":
+            page.next_marker = child.text or None
+    return page
+
+
+def _texts(element: ET.Element, tag: str) -> list[str]:
+    """The text of every ``tag`` child of ``element``."""
+    return [sub.text or "" for sub in element if _local(sub.tag) == tag]
+
+
+def _listing_root(body: bytes, url: str, where: str) -> ET.Element:
+    """The ``ListBucketResult`` element of a listing body; an S3 ``Error`` body or anything
+    else raises ``_fail``."""
     try:
         root = ET.fromstring(body)
     except ET.ParseError as e:
@@ -69,38 +94,23 @@ def _parse_page(body: bytes, url: str, where: str) -> _Page:
         raise _fail(f"{where}: S3 error {code}: {msg}", url, 200)
     if _local(root.tag) != "ListBucketResult":
         raise _fail(f"{where}: not an S3 listing (root element <{_local(root.tag)}>)", url, 200)
-    page = _Page()
-    for child in root:
-        name = _local(child.tag)
-        if name == "Contents":
-            for sub in child:
-                if _local(sub.tag) == "Key":
-                    page.keys.append(sub.text or "")
-        elif name == "CommonPrefixes":
-            for sub in child:
-                if _local(sub.tag) == "Prefix":
-                    page.prefixes.append(sub.text or "")
-        elif name == "IsTruncated":
-            page.truncated = (child.text or "").strip().lower() == "true"
-        elif name == "NextMarker":
-            page.next_marker = child.text or None
-    return page
+    return root
 
 
 class Job:
     """Marker paging of one prefix (sequential: each page needs the previous page's end)."""
 
     __slots__ = (
-        "prefix",
+        "done",
+        "keys",
+        "last_returned",
         "marker",
         "max_keys",
-        "until",
-        "keys",
-        "prefixes",
-        "done",
         "more",
-        "last_returned",
         "pages",
+        "prefix",
+        "prefixes",
+        "until",
     )
 
     def __init__(
@@ -135,8 +145,7 @@ class Job:
         self.keys += page.keys
         self.prefixes += page.prefixes
         last = max(page.keys[-1:] + page.prefixes[-1:], default="")
-        if last > self.last_returned:
-            self.last_returned = last
+        self.last_returned = max(self.last_returned, last)
         if not page.truncated:
             self.done, self.more = True, False
             return
@@ -208,10 +217,7 @@ class Lister:
             if isinstance(answer, RateLimitError):
                 raise answer
             s3 = _s3_error(str(answer))
-            if s3:
-                detail = f"HTTP {status} {s3[0]}: {s3[1]}"
-            else:
-                detail = str(answer).replace(url, "…")
+            detail = f"HTTP {status} {s3[0]}: {s3[1]}" if s3 else str(answer).replace(url, "…")
             err = _fail(f"{where} failed after retries: {detail}", url, status)
             raise err from answer
         status, headers, body = answer
@@ -228,9 +234,9 @@ class Lister:
             except ValueError:
                 err.retry_after = None  # type: ignore[attr-defined]
             raise err
-        if status != 200:
+        if status != HTTPStatus.OK:
             s3 = _s3_error(bytes(body[:2000]).decode("utf-8", "replace"))
             detail = f"{s3[0]}: {s3[1]}" if s3 else "no S3 error body"
-            hint = " (is CKV_LISTING_URL right?)" if status == 404 else ""
+            hint = " (is CKV_LISTING_URL right?)" if status == HTTPStatus.NOT_FOUND else ""
             raise _fail(f"{where}: HTTP {status} {detail}{hint}", url, status)
         return _parse_page(bytes(body), url, where)

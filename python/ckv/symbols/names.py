@@ -25,8 +25,8 @@ def split_symbol(symbol: str, market: str = "spot") -> tuple[str, str | None]:
     ``BTCUSD_240628`` → BTC/USD, ``ETHUSDT_240628`` → ETH/USDT. The quote is the longest known
     quote asset (``QUOTE_ASSETS``) the pair ends with; ``(symbol, None)`` when none fits."""
     pair = symbol.split("_", 1)[0]
-    if market == "cm" and pair.endswith("USD") and len(pair) > 3:
-        return pair[:-3], "USD"
+    if market == "cm" and pair.endswith("USD") and len(pair) > len("USD"):
+        return pair[: -len("USD")], "USD"
     for quote in QUOTE_ASSETS:
         if pair.endswith(quote) and len(pair) > len(quote):
             return pair[: -len(quote)], quote

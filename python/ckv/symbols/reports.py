@@ -12,34 +12,36 @@ import pyarrow as pa
 from .._util.vocab import MARKETS
 from .names import normal_base
 
-SYNCHRONAL_SCHEMA = pa.schema(
-    [
-        pa.field("symbol", pa.string(), nullable=False),
-        pa.field("base", pa.string(), nullable=False),
-        pa.field("quote", pa.string()),
-        pa.field("um_symbol", pa.string(), nullable=False),
-        pa.field("cm_symbol", pa.string(), nullable=False),
-        pa.field("spot_earliest", pa.date32(), nullable=False),
-        pa.field("um_earliest", pa.date32(), nullable=False),
-        pa.field("cm_earliest", pa.date32(), nullable=False),
-        pa.field("common_earliest", pa.date32(), nullable=False),
-    ]
-)
+# Typed lists: pyarrow-stubs cannot infer a list of fields of different types in the call.
+_SYNCHRONAL_FIELDS: list[pa.Field[Any]] = [
+    pa.field("symbol", pa.string(), nullable=False),
+    pa.field("base", pa.string(), nullable=False),
+    pa.field("quote", pa.string()),
+    pa.field("um_symbol", pa.string(), nullable=False),
+    pa.field("cm_symbol", pa.string(), nullable=False),
+    pa.field("spot_earliest", pa.date32(), nullable=False),
+    pa.field("um_earliest", pa.date32(), nullable=False),
+    pa.field("cm_earliest", pa.date32(), nullable=False),
+    pa.field("common_earliest", pa.date32(), nullable=False),
+]
+SYNCHRONAL_SCHEMA = pa.schema(_SYNCHRONAL_FIELDS)
 
 
 def _live(table: pa.Table) -> list[dict[str, Any]]:
     return [r for r in table.to_pylist() if not r["delisted"]]
 
 
-def _perpetuals(um: pa.Table, cm: pa.Table) -> tuple[dict[str, dict], dict[str, dict]]:
+def _perpetuals(
+    um: pa.Table, cm: pa.Table
+) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
     """Live USD-M perpetuals (no ``_`` delivery suffix) and COIN-M ones (``_PERP``), by
     normalised base; where a base has several USD-M perpetuals, USDT's wins, then USDC's."""
     rank = {"USDT": 0, "USDC": 1}
-    um_perp: dict[str, dict] = {}
+    um_perp: dict[str, dict[str, Any]] = {}
     for r in sorted(_live(um), key=lambda r: (rank.get(r["quote"], 9), r["symbol"])):
         if "_" not in r["symbol"]:
             um_perp.setdefault(normal_base(r["base"]), r)
-    cm_perp: dict[str, dict] = {}
+    cm_perp: dict[str, dict[str, Any]] = {}
     for r in _live(cm):
         if r["symbol"].endswith("_PERP"):
             cm_perp.setdefault(normal_base(r["base"]), r)
@@ -92,16 +94,15 @@ def spot_um_usdt(spot: pa.Table, um: pa.Table) -> pa.Table:
                     "common_earliest": max(r["earliest"], u["earliest"]),
                 }
             )
-    schema = pa.schema(
-        [
-            ("symbol", pa.string()),
-            ("base", pa.string()),
-            ("um_symbol", pa.string()),
-            ("spot_earliest", pa.date32()),
-            ("um_earliest", pa.date32()),
-            ("common_earliest", pa.date32()),
-        ]
-    )
+    columns: list[tuple[str, pa.DataType]] = [
+        ("symbol", pa.string()),
+        ("base", pa.string()),
+        ("um_symbol", pa.string()),
+        ("spot_earliest", pa.date32()),
+        ("um_earliest", pa.date32()),
+        ("common_earliest", pa.date32()),
+    ]
+    schema = pa.schema(columns)
     return pa.Table.from_pylist(rows, schema=schema)
 
 
@@ -112,7 +113,7 @@ def consolidated_bases(tables: dict[str, pa.Table]) -> pa.Table:
     ``{market}_earliest`` (their earliest day), ``markets`` (where it trades,
     space-separated) and ``synchronal`` (live spot symbol + USD-M and COIN-M perpetuals)."""
     markets = [m for m in MARKETS if m in tables]
-    by_base: dict[str, dict[str, list[dict]]] = {}
+    by_base: dict[str, dict[str, list[dict[str, Any]]]] = {}
     for m in markets:
         for r in _live(tables[m]):
             by_base.setdefault(normal_base(r["base"]), {}).setdefault(m, []).append(r)

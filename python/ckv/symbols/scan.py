@@ -94,7 +94,7 @@ class _SymbolScan:
         redo = []
         for f, names in found.items():
             choice = next((iv for iv in DATE_INTERVALS if iv in names), None)
-            choice = choice or (sorted(names, key=_interval_key) or [None])[0]
+            choice = choice or min(names, key=_interval_key, default=None)
             if choice is None:
                 if f == "monthly":
                     self.month_job = None

@@ -16,12 +16,16 @@ import logging
 import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
 from .. import _core
 from .._util.arrow import to_table
+from .._util.vocab import Checksum
+
+if TYPE_CHECKING:
+    from .._core import _ArchiveOutcome
 
 __all__ = [
     "ArchiveResult",
@@ -35,6 +39,7 @@ __all__ = [
 log = logging.getLogger("ckv.vision")
 
 Fetcher = _core.Fetcher
+MAX_POLL_S = 60  # the longest ``poll`` of ``iter_archives``
 
 
 @dataclass
@@ -59,7 +64,7 @@ class ArchiveResult:
     transient: bool = False
 
 
-def _result(r: dict[str, Any]) -> ArchiveResult:
+def _result(r: _ArchiveOutcome) -> ArchiveResult:
     return ArchiveResult(
         url=r["url"],
         status=r["status"],
@@ -90,7 +95,7 @@ def fetch_archives(
     dataset: str,
     *,
     fetcher: _core.Fetcher | None = None,
-    checksum: str = "if_present",
+    checksum: Checksum = "if_present",
     progress: _core.Progress | None = None,
     deadline_s: float | None = None,
 ) -> list[ArchiveResult]:
@@ -115,7 +120,7 @@ def iter_archives(
     dataset: str,
     *,
     fetcher: _core.Fetcher,
-    checksum: str = "if_present",
+    checksum: Checksum = "if_present",
     progress: _core.Progress | None = None,
     poll: float = 0.1,
     deadline_s: float | None = None,
@@ -127,8 +132,8 @@ def iter_archives(
     still there. Stopping early (``break``, ``close()``, the generator collected) or an
     exception escaping (``KeyboardInterrupt``) cancels the archives still running.
     """
-    if not (isinstance(poll, (int, float)) and 0 < poll <= 60):
-        raise ValueError(f"poll must be a number of seconds in (0, 60], got {poll!r}")
+    if not (isinstance(poll, (int, float)) and 0 < poll <= MAX_POLL_S):
+        raise ValueError(f"poll must be a number of seconds in (0, {MAX_POLL_S}], got {poll!r}")
     progress = progress if progress is not None else _core.Progress()
     before = progress.stalls
     job = fetcher.start_archives(

@@ -36,9 +36,9 @@ def archive_url(
     """
     if isinstance(period, dt.date):
         freq, stamp = "daily", period.isoformat()
-    elif isinstance(period, str) and len(period) == 7:
+    elif isinstance(period, str) and len(period) == len("YYYY-MM"):
         freq, stamp = "monthly", period
-    elif isinstance(period, str) and len(period) == 10:
+    elif isinstance(period, str) and len(period) == len("YYYY-MM-DD"):
         freq, stamp = "daily", period
     else:
         raise ValueError(f"period must be a date or 'YYYY-MM', not {period!r}")
