@@ -35,3 +35,19 @@ def make_zip(name: str, csv: bytes) -> bytes:
 
 def checksum_for(name: str, body: bytes) -> bytes:
     return f"{hashlib.sha256(body).hexdigest()}  {name}".encode()
+
+
+def sim_client(path, sim, **kw):
+    """A ``ckv.Client`` on cache ``path`` pointed at simulator ``sim`` (Vision, REST, listing)
+    and following its clock; ``retries`` defaults to 1."""
+    import ckv
+
+    kw.setdefault("retries", 1)
+    return ckv.Client(
+        cache_dir=path,
+        vision_url=sim.vision_url,
+        rest_urls=sim.rest_urls,
+        listing_url=sim.listing_url,
+        clock=lambda: sim.now_ms * 1000,
+        **kw,
+    )

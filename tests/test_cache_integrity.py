@@ -18,6 +18,8 @@ import ckv
 from ckv.exceptions import CacheError, DataWarning
 from ckv.sim import Simulator
 
+from conftest import sim_client
+
 ARGS = ("BTCUSDT", "1h", "2024-01-01", "2024-02-01")
 
 
@@ -27,15 +29,8 @@ def sim():
         yield s
 
 
-def client(path, sim) -> ckv.Client:
-    return ckv.Client(
-        cache_dir=path,
-        vision_url=sim.vision_url,
-        rest_urls=sim.rest_urls,
-        listing_url=sim.listing_url,
-        clock=lambda: sim.now_ms * 1000,
-        retries=1,
-    )
+def client(path, sim: Simulator, **kw) -> ckv.Client:
+    return sim_client(path, sim, **kw)
 
 
 def partition(root) -> str:

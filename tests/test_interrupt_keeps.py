@@ -14,17 +14,12 @@ import ckv
 from ckv.exceptions import NetworkError
 from ckv.sim import Simulator
 
+from conftest import sim_client
 
-def client(path, sim, **kw) -> ckv.Client:
-    return ckv.Client(
-        cache_dir=path,
-        vision_url=sim.vision_url,
-        rest_urls=sim.rest_urls,
-        listing_url=sim.listing_url,
-        clock=lambda: sim.now_ms * 1000,
-        retries=0,
-        **kw,
-    )
+
+def client(path, sim: Simulator, **kw) -> ckv.Client:
+    kw.setdefault("retries", 0)
+    return sim_client(path, sim, **kw)
 
 
 def cached_months(root) -> list[str]:

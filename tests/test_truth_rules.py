@@ -26,21 +26,13 @@ from ckv.exceptions import (
 )
 from ckv.sim import Simulator
 
-from conftest import checksum_for
+from conftest import checksum_for, sim_client
 
 UTC = dt.timezone.utc
 
 
 def client(path, sim: Simulator, **kw) -> ckv.Client:
-    kw.setdefault("retries", 1)
-    return ckv.Client(
-        cache_dir=path,
-        vision_url=sim.vision_url,
-        rest_urls=sim.rest_urls,
-        listing_url=sim.listing_url,
-        clock=lambda: sim.now_ms * 1000,
-        **kw,
-    )
+    return sim_client(path, sim, **kw)
 
 
 def us(text: str) -> int:
