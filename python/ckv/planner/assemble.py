@@ -83,7 +83,8 @@ def _ids_bounds(ids: Sequence[int], h: Hole) -> tuple[int, int]:
 def result(ex: Executor, p: Plan) -> tuple[pa.Table, list[Hole]]:
     """The sliced rows of the range and its holes."""
     r = ex.r
-    holes = [h for _, h in holes_in_range(ex, p)]
+    found = ex.holes if ex.holes is not None else holes_in_range(ex, p)
+    holes = [h for _, h in found]
     pieces = []
     for k in sorted(p.parts):
         t = ex.tables.get(k)

@@ -87,6 +87,7 @@ class Executor:
         self.notes: list[str] = []  # DataWarnings for the report
         self.transient: list[tuple[list[dt.date], BaseException]] = []
         self.unchecked: list[str] = []  # archives without a .CHECKSUM sidecar
+        self.holes: list[tuple[str, Hole]] | None = None  # holes of the range, once final
         self.listing: Listing | None = client.known_listing(req)
         self.schema = schema(req.family)
 
@@ -320,7 +321,11 @@ class Executor:
             return
         from .assemble import holes_in_range
 
-        todo = [(k, h) for k, h in holes_in_range(self, p) if h.label != EXCHANGE]
+        found = holes_in_range(self, p)
+        todo = [(k, h) for k, h in found if h.label != EXCHANGE]
+        if not todo:
+            self.holes = found  # nothing changes before the answer: reuse, don't recompute
+            return
         for key, hole in todo:
             self.stats.rest_gap_queries += 1
             try:
