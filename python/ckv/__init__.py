@@ -6,11 +6,12 @@ continuity, and writes memory-mapped Arrow IPC caches.
 
 Where the public names live: ``client`` (``Client``, the ``get_*`` getters), ``resample``,
 ``exceptions``, ``vision`` (archive URLs, fetching, parsing), ``cache`` (partition files),
-``symbols`` (what Vision lists), ``_util.arrow`` (``schema``, ``find_gaps``); ``sim`` is the
-simulator, ``cli`` the command line, ``planner`` the FCP (docs/architecture.md). ``import
-ckv`` loads only the core, the exceptions, the vocabulary and ``resample`` (whose polars is
-imported when it runs): every other name is imported on first use (PEP 562), so pyarrow,
-polars, the planner, the listing and the simulator cost nothing until they are needed.
+``symbols`` (what Vision lists), ``scan`` (the ``scan_*`` lazy polars scans), ``_util.arrow``
+(``schema``, ``find_gaps``); ``sim`` is the simulator, ``cli`` the command line, ``planner``
+the FCP (docs/architecture.md). ``import ckv`` loads only the core, the exceptions, the
+vocabulary and ``resample`` (whose polars is imported when it runs): every other name is
+imported on first use (PEP 562), so pyarrow, polars, the planner, the listing and the
+simulator cost nothing until they are needed.
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ if TYPE_CHECKING:
     from .client import (
         default_client as default_client,
     )
+    from .scan import scan_agg_trades, scan_funding_rate, scan_klines, scan_trades
     from .symbols import list_symbols, synchronal
     from .vision import ArchiveResult, archive_url, fetch_archives, parse_bytes, parse_file
 
@@ -66,6 +68,10 @@ _LAZY = {
     "read_cache": "ckv.cache",
     "read_cache_metadata": "ckv.cache",
     "write_cache": "ckv.cache",
+    "scan_klines": "ckv.scan",
+    "scan_agg_trades": "ckv.scan",
+    "scan_trades": "ckv.scan",
+    "scan_funding_rate": "ckv.scan",
     "list_symbols": "ckv.symbols",
     "synchronal": "ckv.symbols",
     "ArchiveResult": "ckv.vision",
@@ -126,6 +132,10 @@ __all__ = [
     "read_cache",
     "read_cache_metadata",
     "resample",
+    "scan_agg_trades",
+    "scan_funding_rate",
+    "scan_klines",
+    "scan_trades",
     "schema",
     "synchronal",
     "write_cache",
