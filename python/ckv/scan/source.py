@@ -12,6 +12,7 @@ rows are produced. A window the range does not meet opens nothing.
 from __future__ import annotations
 
 import datetime as dt
+import inspect
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
 
 __all__ = ["DEFAULT_BATCH_ROWS", "lazy_frame", "polars_schema"]
 
+_EXPLAINS = "explain_name" in inspect.signature(register_io_source).parameters
 DEFAULT_BATCH_ROWS = 100_000  # when polars gives no batch size hint
 
 # (start_us, end_us) → the getter's answer for that range (a pyarrow Table).
@@ -63,12 +65,10 @@ def lazy_frame(req: Request, answer: Answer) -> pl.LazyFrame:
         table = answer(start, end)
         yield from frames(table, with_columns, predicate, n_rows, batch_size)
 
-    return register_io_source(
-        source,
-        schema=polars_schema(req.family),
-        explain_name="ckv",
-        explain_detail=detail,
-    )
+    columns = polars_schema(req.family)
+    if not _EXPLAINS:  # older polars names no source in explain()
+        return register_io_source(source, schema=columns)
+    return register_io_source(source, schema=columns, explain_name="ckv", explain_detail=detail)
 
 
 def frames(
