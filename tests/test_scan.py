@@ -17,6 +17,7 @@ import pytest
 
 import ckv
 from ckv import _core
+from ckv._util.times import to_us
 from ckv.exceptions import DataUnavailableError
 from ckv.scan.bounds import time_bounds
 from ckv.scan.source import frames
@@ -205,7 +206,7 @@ def test_frames_are_batched_projected_and_limited():
     ],
 )  # fmt: skip
 def test_time_bounds(expr, window):
-    us = [None if w is None else ckv._util.times.to_us(w) for w in window]
+    us = [None if w is None else to_us(w) for w in window]
     want = (us[0], None if us[1] is None else us[1] + 1)  # the upper end lets its instant in
     assert time_bounds(expr, "open_time") == want
 
