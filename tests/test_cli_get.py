@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import os
 import subprocess
 import sys
 
@@ -229,7 +230,7 @@ def test_output_to_stdout(sim, tmp_path, fmt):
     assert b"BTCUSDT: 24 rows" in r.stderr  # the status line leaves stdout to the data
 
 
-def test_quiet_and_version():
+def test_version_and_help():
     r = ckv("--version")
     assert r.returncode == 0
     from importlib.metadata import version
@@ -237,3 +238,35 @@ def test_quiet_and_version():
     assert r.stdout.strip() == f"ckv {version('ckv')}"
     h = ckv("get", "--help")
     assert "--quiet" in h.stdout and "--price" in h.stdout and "exit status" in h.stdout.lower()
+
+
+def stderr_on_a_terminal(args: list[str]) -> str:
+    """Run ``ckv`` with stderr on a pseudo-terminal; what it wrote there."""
+    import pty
+
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ckv.cli", *args], stdout=subprocess.DEVNULL, stderr=slave
+    )
+    os.close(slave)
+    chunks = []
+    while True:
+        try:
+            data = os.read(master, 4096)
+        except OSError:  # EIO: the child closed the terminal
+            break
+        if not data:
+            break
+        chunks.append(data)
+    os.close(master)
+    assert proc.wait(timeout=120) == 0
+    return b"".join(chunks).decode(errors="replace")
+
+
+def test_quiet_hides_the_progress_line(sim, tmp_path):
+    args = ["get", "klines", "BTCUSDT", "-i", "1h", "--start", "2024-03-01", "--end",
+            "2024-03-04"]  # fmt: skip
+    shown = stderr_on_a_terminal([*args, *urls(sim, tmp_path / "a")])
+    assert "BTCUSDT klines: 3/3 archives" in shown
+    quiet = stderr_on_a_terminal([*args, "--quiet", *urls(sim, tmp_path / "b")])
+    assert "archives" not in quiet
