@@ -37,6 +37,7 @@ import shutil
 import tempfile
 import time
 import warnings
+import weakref
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -187,6 +188,7 @@ class CryptoKlineVisionData:
         self.cache_dir = Path(cache_dir).expanduser() if cache_dir is not None else None
         self._fcp_priority = fcp_priority
         self._temp: str | None = None
+        self._cleanup: weakref.finalize[Any, Any] | None = None
         self._client: Client | None = None
 
     @classmethod
@@ -232,6 +234,8 @@ class CryptoKlineVisionData:
             cache: str | Path | None = self.cache_dir
             if not self.use_cache:
                 self._temp = tempfile.mkdtemp(prefix="ckv-ckvd-")
+                # removed by close(), or when the manager is collected
+                self._cleanup = weakref.finalize(self, shutil.rmtree, self._temp, True)
                 cache = self._temp
             self._client = Client(
                 cache_dir=cache, retries=self.retry_count, timeout=self.http_timeout
@@ -241,9 +245,9 @@ class CryptoKlineVisionData:
     def close(self) -> None:
         """Release the HTTP client (and the throw-away cache of ``use_cache=False``)."""
         self._client = None
-        if self._temp is not None:
-            shutil.rmtree(self._temp, ignore_errors=True)
-            self._temp = None
+        if self._cleanup is not None:
+            self._cleanup()
+        self._temp = self._cleanup = None
 
     def __enter__(self) -> CryptoKlineVisionData:
         return self
