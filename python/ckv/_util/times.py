@@ -52,6 +52,28 @@ def to_us(value: TimeLike, name: str = "time") -> int:
     )
 
 
+def cli_time_us(text: str, name: str = "time", *, now_us: int | None = None) -> int:
+    """A command-line time as UTC epoch µs: what ``to_us`` reads from a string (a date or an
+    ISO date-time, ``Z`` or an offset allowed; naive = UTC), and also epoch milliseconds
+    (digits only), ``now`` and ``today`` (midnight UTC). ``now_us`` replaces the clock.
+
+    Only the command line reads these extra forms: in the library an int is epoch ms
+    already, and "now"/"today" strings are not accepted."""
+    word = text.strip().lower()
+    if word in ("now", "today"):
+        now = now_us if now_us is not None else timedelta_us(dt.datetime.now(UTC) - EPOCH)
+        return now if word == "now" else now - now % DAY_US
+    if word.isdigit():
+        return int(word) * 1000
+    try:
+        return to_us(text, name)
+    except ValueError:
+        raise ValueError(
+            f"{name}: cannot read {text!r} as a date, an ISO time, epoch milliseconds, "
+            "'now' or 'today'"
+        ) from None
+
+
 def day_of(us: int) -> dt.date:
     """The UTC date containing instant ``us``."""
     return dt.date(1970, 1, 1) + dt.timedelta(days=us // DAY_US)

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "add_cache_dir",
+    "add_client_options",
     "add_getter_options",
     "add_listing_url",
     "add_vision_rest_urls",
@@ -40,9 +41,53 @@ def add_listing_url(p: argparse.ArgumentParser) -> None:
     p.add_argument("--listing-url", help="S3 listing URL ($CKV_LISTING_URL)")
 
 
+def _positive(kind: type[float] | type[int], what: str) -> Any:
+    def parse(text: str) -> float | int:
+        try:
+            value = kind(text)
+        except ValueError:
+            value = 0
+        if not value > 0:
+            raise argparse.ArgumentTypeError(f"takes {what} > 0 (got {text!r})")
+        return value
+
+    return parse
+
+
+def _retries(text: str) -> int:
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"takes a whole number >= 0 (got {text!r})")
+    return int(text)
+
+
+def add_client_options(p: argparse.ArgumentParser) -> None:
+    """The network settings of ``Client``: ``--timeout``, ``--retries``, ``--max-connections``."""
+    p.add_argument(
+        "--timeout",
+        type=_positive(float, "seconds"),
+        metavar="SECONDS",
+        help="wait at most this long for each answer (default 30)",
+    )
+    p.add_argument(
+        "--retries",
+        type=_retries,
+        metavar="N",
+        help="retries of a failed request (5xx, reset, timeout; default 5)",
+    )
+    p.add_argument(
+        "--max-connections",
+        type=_positive(int, "a whole number"),
+        metavar="N",
+        help="concurrent connections (default 32)",
+    )
+
+
 def add_getter_options(p: argparse.ArgumentParser) -> None:
-    """The options of every ``get_*``: market, source and gap policy."""
-    p.add_argument("--market", default="spot", choices=list(MARKETS))
+    """The options of every ``get_*``: market, source and gap policy. ``--market`` defaults to
+    ``None``: each command picks its own (``spot``, ``um`` for funding)."""
+    p.add_argument(
+        "--market", choices=list(MARKETS), help="spot, um or cm (default spot; funding: um)"
+    )
     p.add_argument("--source", default="auto", choices=list(SOURCES))
     p.add_argument("--on-gap", default="warn", choices=list(ON_GAP))
 
@@ -58,9 +103,13 @@ def cache_root(args: argparse.Namespace) -> Path:
 
 def make_client(args: argparse.Namespace, **options: Any) -> Client:
     """The ``Client`` of the shared options present in ``args`` (``--cache-dir``, the URLs,
-    ``--offline``, ``--require-checksum``); ``options`` are further ``Client`` arguments."""
+    ``--offline``, ``--require-checksum``, ``--timeout``, ``--retries``,
+    ``--max-connections``); ``options`` are further ``Client`` arguments."""
     from ..client import Client
 
+    for name in ("timeout", "retries", "max_connections"):
+        if getattr(args, name, None) is not None:
+            options.setdefault(name, getattr(args, name))
     rest = {m: url for m in MARKETS if (url := getattr(args, f"rest_{m}_url", None))}
     return Client(
         cache_dir=getattr(args, "cache_dir", None),
