@@ -38,6 +38,7 @@ import tempfile
 import time
 import warnings
 import weakref
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -188,7 +189,7 @@ class CryptoKlineVisionData:
         self.cache_dir = Path(cache_dir).expanduser() if cache_dir is not None else None
         self._fcp_priority = fcp_priority
         self._temp: str | None = None
-        self._cleanup: weakref.finalize[Any, Any] | None = None
+        self._cleanup: Callable[[], object] | None = None
         self._client: Client | None = None
 
     @classmethod
