@@ -4,7 +4,6 @@ symbol or a file of symbols, print a line per symbol and optionally save each ta
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -37,6 +36,11 @@ def add_parser(sub: Subparsers) -> argparse.ArgumentParser:
     )
     p.add_argument("-o", "--output", help="out.parquet | out.arrow | out.csv ({symbol} ok)")
     p.add_argument("--symbols-file", help="file of symbols (one per line or CSV)")
+    shown = p.add_mutually_exclusive_group()
+    shown.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    shown.add_argument(
+        "--progress", action="store_true", help="a progress bar at once (default: after ~1 s)"
+    )
     options.add_cache_dir(p)
     options.add_vision_rest_urls(p)
     p.set_defaults(func=run)
@@ -105,9 +109,8 @@ def run(args: argparse.Namespace) -> int:
     client = options.make_client(args)
     family = CLI_DATASETS[args.dataset]
     method = getattr(client, GETTERS[family])
-    opts = dict(
-        market=args.market, source=args.source, on_gap=args.on_gap, progress=sys.stderr.isatty()
-    )
+    progress = False if args.quiet else (True if args.progress else None)  # None: CKV_PROGRESS
+    opts = dict(market=args.market, source=args.source, on_gap=args.on_gap, progress=progress)
     for symbol in symbols:
         if family == "klines":
             table = method(symbol, args.interval, args.start, args.end, **opts)
