@@ -5,8 +5,8 @@ notebook, an updating line on a terminal or a pipe), events for a callable, or n
 callable (given a ``ProgressEvent`` at every change) or ``None`` (the client's setting, which
 defaults to ``CKV_PROGRESS``: ``0`` off, ``1`` on, unset/``auto`` a bar shown only once a call
 has taken ``AUTO_DELAY_S``). The bar counts archives (and their MB and rows) and REST pages, and
-says when a call waits for the REST rate limit. Warnings emitted while a bar is shown are
-written around it, never onto its line.
+says when a call waits for the REST rate limit. Warnings and log lines emitted while a bar is
+shown are written around it, never onto its line.
 """
 
 from __future__ import annotations
@@ -114,6 +114,7 @@ class CallProgress:
         self.failure: BaseException | None = None
         self._shown_warning: Any = None
         self._drawn: tuple[int, int, str] | None = None
+        self._logs: Any = None
         out = stream or sys.stderr
         self._tty = bool(getattr(out, "isatty", lambda: False)())
         self._stop = threading.Event()
@@ -245,6 +246,11 @@ class CallProgress:
         )
         self._shown_warning = warnings.showwarning
         warnings.showwarning = self._show_warning
+        from tqdm.contrib.logging import logging_redirect_tqdm
+
+        # log lines (CKV_LOG_LEVEL) go around the bar too, while it lives
+        self._logs = logging_redirect_tqdm([logging.getLogger(), log])
+        self._logs.__enter__()
 
     def _show_warning(
         self,
@@ -275,6 +281,7 @@ class CallProgress:
             self._report_archives()
             if warnings.showwarning == self._show_warning:
                 warnings.showwarning = self._shown_warning
+            self._logs.__exit__(None, None, None)
             self.bar.close()
             self.bar = None
         if self.failure is not None:

@@ -4,6 +4,7 @@ symbol or a file of symbols, print a line per symbol and optionally save each ta
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -39,7 +40,9 @@ def add_parser(sub: Subparsers) -> argparse.ArgumentParser:
     shown = p.add_mutually_exclusive_group()
     shown.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     shown.add_argument(
-        "--progress", action="store_true", help="a progress bar at once (default: after ~1 s)"
+        "--progress",
+        action="store_true",
+        help="a progress bar at once, also on a pipe (default: on a terminal, after ~1 s)",
     )
     options.add_cache_dir(p)
     options.add_vision_rest_urls(p)
@@ -109,7 +112,10 @@ def run(args: argparse.Namespace) -> int:
     client = options.make_client(args)
     family = CLI_DATASETS[args.dataset]
     method = getattr(client, GETTERS[family])
-    progress = False if args.quiet else (True if args.progress else None)  # None: CKV_PROGRESS
+    # a bar on a terminal (after ~1 s; CKV_PROGRESS=0 none), on a pipe only with --progress
+    progress: bool | None = None if sys.stderr.isatty() else False
+    if args.quiet or args.progress:
+        progress = bool(args.progress)
     opts = dict(market=args.market, source=args.source, on_gap=args.on_gap, progress=progress)
     for symbol in symbols:
         if family == "klines":
