@@ -30,6 +30,7 @@ from .exceptions import (
     GapError,
     NetworkError,
     ParseError,
+    PartialResultError,
     RateLimitError,
     SymbolNotFoundError,
 )
@@ -110,6 +111,7 @@ __all__ = [
     "GapError",
     "NetworkError",
     "ParseError",
+    "PartialResultError",
     "RateLimitError",
     "SymbolNotFoundError",
     "__version__",
