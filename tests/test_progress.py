@@ -1,38 +1,161 @@
-"""The progress line: archives, bytes, rows and ETA on a terminal; nothing otherwise."""
+"""Progress of a call across all its symbols: events for a callable (archives, REST requests,
+rate-limit waits), a tqdm bar on a pipe (what a notebook or a log sees) shown only for calls
+longer than about a second unless asked for, ``CKV_PROGRESS=0`` and ``--quiet`` silencing it,
+and warnings never written onto the bar's line."""
 
 from __future__ import annotations
 
-import io
-import threading
+import os
+import subprocess
+import sys
+import textwrap
+import warnings
 
-from ckv._util.progress import ProgressLine
+import pytest
 
+from ckv._util.progress import ProgressEvent
+from ckv.exceptions import CkvWarning, DataWarning
+from ckv.sim import Simulator
 
-class Tty(io.StringIO):
-    def isatty(self) -> bool:
-        return True
+from conftest import sim_client
 
-
-class Counters:
-    archives_done, archives_total, bytes, rows = 5, 20, 12_500_000, 72_000
-
-
-def test_renders_archives_bytes_rows_eta_on_a_terminal():
-    out = Tty()
-    line = ProgressLine("BTCUSDT klines", stream=out)
-    stop = threading.Event()
-    stop.set()
-    line.watch(Counters(), stop)
-    line.close()
-    text = out.getvalue()
-    assert text.startswith("\rBTCUSDT klines: 5/20 archives")
-    assert "12.5 MB" in text and "72,000 rows" in text and "ETA" in text
-    assert text.endswith("\n")
+SYMBOLS = ["BTCUSDT", "ETHUSDT"]
 
 
-def test_silent_when_not_a_terminal():
-    out = io.StringIO()
-    line = ProgressLine("x", stream=out)
-    line.show(Counters())
-    line.close()
-    assert out.getvalue() == ""
+def test_a_callable_gets_archive_rest_and_wait_events(tmp_path):
+    with Simulator(seed=8, now="2024-06-10T12:00") as s:
+        c = sim_client(tmp_path, s)
+        events: list[ProgressEvent] = []
+        t = c.get_klines(SYMBOLS, "1h", "2024-03-01", "2024-06-01", progress=events.append)
+        rows = 0
+        assert all(isinstance(e, ProgressEvent) for e in events)
+        for sym in SYMBOLS:
+            arch = [e for e in events if e.kind == "archives" and e.symbol == sym]
+            assert arch, f"no archive events for {sym}"
+            dones = [e.done for e in arch]
+            assert dones == sorted(dones)  # counts only grow
+            last = arch[-1]  # three monthly archives, all done, every row counted
+            truth = s.truth("spot", "klines", sym, "1h", start="2024-03-01", end="2024-06-01")
+            assert last.done == last.total == 3
+            assert last.bytes > 0 and last.rows == truth.num_rows > 2000
+            rows += truth.num_rows
+        assert t.num_rows == rows
+
+        # today's hours come from REST, through one 429 and its wait
+        s.add_fault("*/api/v3/klines*", "429", retry_after=1, times=1)
+        events.clear()
+        t = c.get_klines(SYMBOLS, "1h", "2024-06-10", None, progress=events.append)
+        assert t.num_rows == 2 * 12
+        for sym in SYMBOLS:
+            rest = [e for e in events if e.kind == "rest" and e.symbol == sym]
+            assert rest and [e.done for e in rest] == list(range(1, len(rest) + 1))
+        waits = [e for e in events if e.kind == "wait"]
+        assert waits and "rate limit" in waits[0].message and waits[-1].message == ""
+        assert not [e for e in events if e.kind == "archives"]  # no archive for today
+
+
+def test_a_failing_callback_is_dropped_with_one_warning(tmp_path):
+    with Simulator(seed=8, now="2024-06-10") as s:
+        calls: list[ProgressEvent] = []
+
+        def broken(e: ProgressEvent) -> None:
+            calls.append(e)
+            raise RuntimeError("boom")
+
+        with pytest.warns(CkvWarning, match="progress callback raised RuntimeError"):
+            t = sim_client(tmp_path, s).get_klines("BTCUSDT", "1h", "2024-01-01", "2024-03-01",
+                                                   progress=broken)  # fmt: skip
+        assert len(calls) == 1 and t.num_rows == (31 + 29) * 24
+
+
+SCRIPT = """
+import sys, warnings
+import ckv
+vision, rest, listing, cache, now_us, progress = sys.argv[1:]
+urls = {m: rest for m in ("spot", "um", "cm")}
+c = ckv.Client(cache_dir=cache, vision_url=vision, rest_urls=urls, listing_url=listing,
+               clock=lambda: int(now_us), retries=1)
+kw = {} if progress == "default" else {"progress": progress == "on"}
+t = c.get_klines(["BTCUSDT", "ETHUSDT"], "1h", "2024-01-01", "2024-05-01", **kw)
+print(t.num_rows)
+"""
+
+
+def run_script(sim: Simulator, cache, progress: str, **env: str) -> subprocess.CompletedProcess:
+    full = {k: v for k, v in os.environ.items() if not k.startswith("CKV_")}
+    full.update(env)
+    args = [sim.vision_url, sim.rest_urls["spot"], sim.listing_url, str(cache), str(sim.now_us)]
+    return subprocess.run([sys.executable, "-c", textwrap.dedent(SCRIPT), *args, progress],
+                          capture_output=True, text=True, env=full, timeout=300)  # fmt: skip
+
+
+def visible(stderr: str) -> list[str]:
+    """What a terminal would show of each line: the text after its last carriage return."""
+    return [line.rsplit("\r", 1)[-1] for line in stderr.split("\n")]
+
+
+def test_a_piped_stderr_gets_a_tqdm_bar_for_a_slow_call_and_none_when_quiet(tmp_path):
+    with Simulator(seed=8, now="2024-06-10") as s:
+        s.add_fault("*ETHUSDT-1h-2024-04.zip", "slow", chunk=4096, pause=0.4)
+        slow = run_script(s, tmp_path / "a", "default")  # default: shown once past ~1 s
+        assert slow.returncode == 0, slow.stderr
+        rows = int(slow.stdout.split()[-1])
+        assert rows == 2 * (31 + 29 + 31 + 30) * 24
+        assert "2 symbols" in slow.stderr and "8/8" in slow.stderr and "archives" in slow.stderr
+        assert f"{rows:,} rows" in visible(slow.stderr)[-2]  # the bar's last state, then \n
+        quiet = run_script(s, tmp_path / "b", "default", CKV_PROGRESS="0")
+        assert quiet.returncode == 0 and quiet.stdout == slow.stdout
+        assert "archives" not in quiet.stderr
+        # a fast call (a cache hit) shows nothing by default, everything when asked
+        fast = run_script(s, tmp_path / "a", "default")
+        assert fast.returncode == 0 and "archives" not in fast.stderr
+        asked = run_script(s, tmp_path / "a", "on", CKV_PROGRESS="0")
+        assert asked.returncode == 0 and "2 symbols" in asked.stderr
+
+
+def test_warnings_during_a_live_bar_are_written_around_it(tmp_path):
+    with Simulator(seed=8, now="2024-06-10") as s:
+        cache = tmp_path / "c"
+        first = run_script(s, cache, "off")
+        assert first.returncode == 0, first.stderr
+        broken = cache / "v1/spot/klines/ETHUSDT/1h/2024/2024-02.arrow"
+        broken.write_bytes(b"not an arrow file")  # read (and warned about) while the bar lives
+        s.add_fault("*ETHUSDT-1h-2024-02.zip", "slow", chunk=4096, pause=0.3)
+        shown = run_script(s, cache, "on")
+        assert shown.returncode == 0, shown.stderr
+        lines = visible(shown.stderr)
+        warned = [ln for ln in lines if "DataWarning" in ln]
+        assert warned and "is unusable" in warned[0]
+        assert all("archives" not in ln for ln in warned)  # not glued to the bar
+        assert any("2 symbols" in ln and "archives" in ln for ln in lines)
+
+
+def test_a_recorder_still_gets_warnings_raised_under_the_bar(tmp_path):
+    with Simulator(seed=8, now="2024-06-10") as s:
+        c = sim_client(tmp_path, s)
+        c.get_klines("ETHUSDT", "1h", "2024-01-01", "2024-03-01", progress=False)
+        (tmp_path / "v1/spot/klines/ETHUSDT/1h/2024/2024-02.arrow").write_bytes(b"junk")
+        before = warnings.showwarning
+        with warnings.catch_warnings(record=True) as seen:
+            warnings.simplefilter("always")
+            c.get_klines("ETHUSDT", "1h", "2024-01-01", "2024-03-01", progress=True)
+        unusable = [w for w in seen if "unusable" in str(w.message)]
+        assert unusable and issubclass(unusable[0].category, DataWarning)
+        assert warnings.showwarning is before  # the bar's hook is gone with the bar
+
+
+def test_cli_quiet_and_progress(tmp_path):
+    with Simulator(seed=8, now="2024-06-10") as s:
+        base = [sys.executable, "-m", "ckv.cli", "get", "klines", "BTCUSDT", "-i", "1h",
+                "--start", "2024-01-01", "--end", "2024-03-01", "--cache-dir", str(tmp_path),
+                "--vision-url", s.vision_url,
+                "--rest-spot-url", s.rest_urls["spot"]]  # fmt: skip
+        env = {k: v for k, v in os.environ.items() if not k.startswith("CKV_")}
+        shown = subprocess.run([*base, "--progress"], capture_output=True, text=True, env=env,
+                               timeout=300)  # fmt: skip
+        assert shown.returncode == 0, shown.stderr
+        assert "BTCUSDT" in shown.stderr and "archives" in shown.stderr
+        quiet = subprocess.run([*base, "--quiet"], capture_output=True, text=True, env=env,
+                               timeout=300)  # fmt: skip
+        assert quiet.returncode == 0 and "archives" not in quiet.stderr
+        assert quiet.stdout.startswith("BTCUSDT: 1,440 rows")

@@ -31,6 +31,7 @@ from .exceptions import (
     GapError,
     NetworkError,
     ParseError,
+    PartialResultError,
     RateLimitError,
     SymbolNotFoundError,
 )
@@ -116,6 +117,7 @@ __all__ = [
     "GapError",
     "NetworkError",
     "ParseError",
+    "PartialResultError",
     "RateLimitError",
     "SymbolNotFoundError",
     "__version__",

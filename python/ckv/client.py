@@ -11,13 +11,21 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import TypeVar
+from typing import Literal, TypeVar, Union
 
 import pyarrow as pa
 
 from . import _core
 from ._util import config
-from ._util.progress import ProgressLine
+from ._util.progress import (
+    WATCH,
+    CallProgress,
+    ProgressEvent,
+    ProgressOption,
+    SymbolWatch,
+    check_option,
+    resolve,
+)
 from ._util.times import TimeLike, to_us
 from ._util.vocab import (
     INTERVALS,
@@ -37,13 +45,17 @@ from ._util.vocab import (
 )
 from .cache import Store
 from .exceptions import NetworkError
-from .planner import Listing, Request, Stats
+from .planner import Listing, Request, Stats, run_many
 from .planner import run as run_plan
 from .rest import RestClient
 from .vision import ArchiveResult, fetch_archives, iter_archives
 
 __all__ = [
     "Client",
+    "OnError",
+    "ProgressEvent",
+    "ProgressOption",
+    "Symbols",
     "default_client",
     "get_agg_trades",
     "get_funding_rate",
@@ -53,6 +65,10 @@ __all__ = [
 
 SYMBOL = re.compile(r"^[A-Z0-9_]{2,30}$")
 T = TypeVar("T")
+OnError = Literal["raise", "warn"]
+ON_ERROR: tuple[str, ...] = ("raise", "warn")
+# One symbol, or a list/tuple of them (one table for all). ``Union``: evaluated at import (3.9).
+Symbols = Union[str, Sequence[str]]
 
 
 def _choice(name: str, value: str, allowed: Sequence[str]) -> str:
@@ -79,10 +95,11 @@ class Client:
     none) bounds a whole call: past it the running downloads are cancelled and a
     ``NetworkError`` is raised, keeping every partition already verified.
     ``require_checksum=True`` makes an archive without a ``.CHECKSUM`` sidecar an error (by
-    default it is used, stored as unverified and warned about).
+    default it is used, stored as unverified and warned about). ``progress`` is the default of
+    the getters' ``progress`` (``None``: ``CKV_PROGRESS``, else a bar for calls over ~1 s).
     """
 
-    def __init__(
+    def __init__(  # noqa: PLR0913 - the settings of a client, each a keyword
         self,
         cache_dir: str | Path | None = None,
         vision_url: str | None = None,
@@ -96,7 +113,10 @@ class Client:
         clock: Callable[[], int] | None = None,
         call_timeout: float | None = None,
         require_checksum: bool = False,
+        progress: ProgressOption = None,
     ) -> None:
+        check_option(progress)
+        self.progress: ProgressOption = progress
         self.cache_dir = Path(cache_dir).expanduser() if cache_dir else config.default_cache_dir()
         self.vision_url = (vision_url or config.vision_url()).rstrip("/")
         self.listing_url = (listing_url or config.listing_url()).rstrip("/")
@@ -117,7 +137,6 @@ class Client:
         )
         self.rest = RestClient(self.fetcher, self.rest_urls)
         self.last_stats: Stats | None = None
-        self._progress: ProgressLine | None = None
         self._listings: dict[tuple[str, str, str, str | None], Listing] = {}
 
     # -- plumbing used by the planner --------------------------------------------------------
@@ -140,27 +159,20 @@ class Client:
         downloading while the caller commits one); an interrupt cancels what is running."""
         if not urls:
             return
-        progress = _core.Progress()
-        line = self._progress
-        stop = threading.Event()
-        watcher: threading.Thread | None = None
-        if line is not None:
-            watcher = threading.Thread(target=line.watch, args=(progress, stop), daemon=True)
-            watcher.start()
-        try:
+        counters = _core.Progress()
+        watch = WATCH.get() or SymbolWatch(None, None)
+        watch.check()
+        with watch.batch(counters):
             for i, res in iter_archives(
                 urls,
                 dataset,
                 fetcher=self.fetcher,
                 checksum="require" if self.require_checksum else "if_present",
-                progress=progress,
+                progress=counters,
                 deadline_s=self.deadline_left(),
+                cancel=watch.cancel,
             ):
                 yield tasks[i], res
-        finally:
-            stop.set()
-            if watcher is not None:
-                watcher.join()
 
     def deadline_left(self) -> float | None:
         """Seconds left of the current call's ``call_timeout`` (``None``: no deadline)."""
@@ -177,29 +189,82 @@ class Client:
             return []
         return fetch_archives(urls, dataset, fetcher=self.fetcher, deadline_s=self.deadline_left())
 
-    def _run(self, req: Request, progress: bool) -> pa.Table:
-        if self.offline:
-            req.source = "cache"
-        self._progress = ProgressLine(f"{req.symbol} {req.dataset}") if progress else None
+    def _run(
+        self, reqs: list[Request], many: bool, progress: ProgressOption, on_error: str
+    ) -> pa.Table:
+        _choice("on_error", on_error, ON_ERROR)
+        mode = resolve(progress, self.progress)
+        for req in reqs:
+            if self.offline:
+                req.source = "cache"
+        r = reqs[0]
+        iv = f" {r.interval}" if r.interval else ""
+        who = r.symbol if not many else f"{len(reqs)} symbols"
+        bar = CallProgress(f"{r.market} {r.dataset}{iv} {who}", mode) if mode else None
         self._deadline = None if self.call_timeout is None else time.monotonic() + self.call_timeout
         try:
-            table, _ = run_plan(self, req)
+            if many:
+                table, _ = run_many(self, reqs, bar, on_error)
+            else:
+                table, _ = run_plan(self, r, bar)
             return table
         finally:
-            if self._progress is not None:
-                self._progress.close()
-            self._progress = None
+            if bar is not None:
+                bar.close()
             self._deadline = None
+
+    def _requests(
+        self,
+        market: str,
+        dataset: str,
+        symbol: object,
+        interval: str | None,
+        price: str,
+        start: TimeLike | None,
+        end: TimeLike | None,
+        *,
+        source: str,
+        on_gap: str,
+        on_bad_archive: str,
+    ) -> tuple[list[Request], bool]:
+        """One ``Request`` per symbol, and whether ``symbol`` was a list (or tuple)."""
+        if isinstance(symbol, (list, tuple)):
+            symbols = list(symbol)
+            if not symbols:
+                raise ValueError("symbol must be a symbol or a non-empty list of symbols")
+            twice = sorted({s for s in symbols if symbols.count(s) > 1}, key=str)
+            if twice:
+                raise ValueError(f"symbol list names {', '.join(map(str, twice))} more than once")
+            many = True
+        else:
+            symbols, many = [symbol], False
+        end_us = self.now_us() if end is None else to_us(end, "end")
+        reqs = [
+            self._request(
+                market,
+                dataset,
+                s,
+                interval,
+                price,
+                start,
+                end_us,
+                source=source,
+                on_gap=on_gap,
+                on_bad_archive=on_bad_archive,
+            )
+            for s in symbols
+        ]
+        return reqs, many
 
     def _request(
         self,
         market: str,
         dataset: str,
-        symbol: str,
+        symbol: object,
         interval: str | None,
         price: str,
-        start: TimeLike,
-        end: TimeLike,
+        start: TimeLike | None,
+        end_us: int,
         *,
         source: str,
         on_gap: str,
@@ -210,10 +275,13 @@ class Client:
         _choice("on_gap", on_gap, ON_GAP)
         _choice("on_bad_archive", on_bad_archive, ON_BAD_ARCHIVE)
         if not isinstance(symbol, str) or not SYMBOL.match(symbol):
-            raise ValueError(f"symbol must look like BTCUSDT or BTCUSD_PERP, got {symbol!r}")
-        start_us, end_us = to_us(start, "start"), to_us(end, "end")
-        if start_us >= end_us:
-            raise ValueError(f"start must be before end (got start={start!r}, end={end!r})")
+            raise ValueError(
+                "symbol must look like BTCUSDT or BTCUSD_PERP (or be a list of such), "
+                f"got {symbol!r}"
+            )
+        start_us = 0 if start is None else to_us(start, "start")
+        if start is not None and start_us >= end_us:
+            raise ValueError(f"start must be before end (got start={start!r}, end={end_us!r})")
         return Request(
             market=market,
             dataset=dataset,
@@ -225,23 +293,25 @@ class Client:
             source=source,
             on_gap=on_gap,
             on_bad_archive=on_bad_archive,
+            open_start=start is None,
         )
 
     # -- public getters ------------------------------------------------------------------
 
     def get_klines(
         self,
-        symbol: str,
+        symbol: Symbols,
         interval: Interval,
-        start: TimeLike,
-        end: TimeLike,
+        start: TimeLike | None,
+        end: TimeLike | None,
         *,
         market: Market = "spot",
         price: Price = "trade",
         source: Source = "auto",
         on_gap: OnGap = "warn",
-        progress: bool = False,
+        progress: ProgressOption = None,
         on_bad_archive: OnBadArchive = "rest",
+        on_error: OnError = "raise",
     ) -> pa.Table:
         """Klines of ``symbol`` at ``interval`` with ``open_time`` in ``[start, end)``.
 
@@ -257,7 +327,7 @@ class Client:
             raise ValueError("1s klines exist on spot only")
         if price != "trade" and market == "spot":
             raise ValueError(f"price={price!r} klines exist on um and cm only")
-        req = self._request(
+        reqs, many = self._requests(
             market,
             PRICE_DATASET[price],
             symbol,
@@ -269,22 +339,23 @@ class Client:
             on_gap=on_gap,
             on_bad_archive=on_bad_archive,
         )
-        return self._run(req, progress)
+        return self._run(reqs, many, progress, on_error)
 
     def get_agg_trades(
         self,
-        symbol: str,
-        start: TimeLike,
-        end: TimeLike,
+        symbol: Symbols,
+        start: TimeLike | None,
+        end: TimeLike | None,
         *,
         market: Market = "spot",
         source: Source = "auto",
         on_gap: OnGap = "warn",
-        progress: bool = False,
+        progress: ProgressOption = None,
         on_bad_archive: OnBadArchive = "rest",
+        on_error: OnError = "raise",
     ) -> pa.Table:
         """Aggregate trades with ``time`` in ``[start, end)``."""
-        req = self._request(
+        reqs, many = self._requests(
             market,
             "aggTrades",
             symbol,
@@ -296,22 +367,23 @@ class Client:
             on_gap=on_gap,
             on_bad_archive=on_bad_archive,
         )
-        return self._run(req, progress)
+        return self._run(reqs, many, progress, on_error)
 
     def get_trades(
         self,
-        symbol: str,
-        start: TimeLike,
-        end: TimeLike,
+        symbol: Symbols,
+        start: TimeLike | None,
+        end: TimeLike | None,
         *,
         market: Market = "spot",
         source: Source = "auto",
         on_gap: OnGap = "warn",
-        progress: bool = False,
+        progress: ProgressOption = None,
         on_bad_archive: OnBadArchive = "rest",
+        on_error: OnError = "raise",
     ) -> pa.Table:
         """Individual trades with ``time`` in ``[start, end)``."""
-        req = self._request(
+        reqs, many = self._requests(
             market,
             "trades",
             symbol,
@@ -323,24 +395,25 @@ class Client:
             on_gap=on_gap,
             on_bad_archive=on_bad_archive,
         )
-        return self._run(req, progress)
+        return self._run(reqs, many, progress, on_error)
 
     def get_funding_rate(
         self,
-        symbol: str,
-        start: TimeLike,
-        end: TimeLike,
+        symbol: Symbols,
+        start: TimeLike | None,
+        end: TimeLike | None,
         *,
         market: Market = "um",
         source: Source = "auto",
         on_gap: OnGap = "warn",
-        progress: bool = False,
+        progress: ProgressOption = None,
         on_bad_archive: OnBadArchive = "rest",
+        on_error: OnError = "raise",
     ) -> pa.Table:
         """Funding rates (um / cm) with ``time`` in ``[start, end)``."""
         if market == "spot":
             raise ValueError("funding rates exist on um and cm only")
-        req = self._request(
+        reqs, many = self._requests(
             market,
             "fundingRate",
             symbol,
@@ -352,7 +425,7 @@ class Client:
             on_gap=on_gap,
             on_bad_archive=on_bad_archive,
         )
-        return self._run(req, progress)
+        return self._run(reqs, many, progress, on_error)
 
     @staticmethod
     def find_gaps(table: pa.Table, interval: str | None = None) -> pa.Table:
@@ -378,17 +451,18 @@ def default_client() -> Client:
 
 
 def get_klines(
-    symbol: str,
+    symbol: Symbols,
     interval: Interval,
-    start: TimeLike,
-    end: TimeLike,
+    start: TimeLike | None,
+    end: TimeLike | None,
     *,
     market: Market = "spot",
     price: Price = "trade",
     source: Source = "auto",
     on_gap: OnGap = "warn",
-    progress: bool = False,
+    progress: ProgressOption = None,
     on_bad_archive: OnBadArchive = "rest",
+    on_error: OnError = "raise",
 ) -> pa.Table:
     """Klines of ``symbol`` at ``interval`` with ``open_time`` in ``[start, end)``, from the
     default client (``CKV_*`` settings); see ``Client.get_klines``."""
@@ -403,19 +477,21 @@ def get_klines(
         on_gap=on_gap,
         progress=progress,
         on_bad_archive=on_bad_archive,
+        on_error=on_error,
     )
 
 
 def get_agg_trades(
-    symbol: str,
-    start: TimeLike,
-    end: TimeLike,
+    symbol: Symbols,
+    start: TimeLike | None,
+    end: TimeLike | None,
     *,
     market: Market = "spot",
     source: Source = "auto",
     on_gap: OnGap = "warn",
-    progress: bool = False,
+    progress: ProgressOption = None,
     on_bad_archive: OnBadArchive = "rest",
+    on_error: OnError = "raise",
 ) -> pa.Table:
     """Aggregate trades with ``time`` in ``[start, end)``, from the default client; see
     ``Client.get_agg_trades``."""
@@ -428,19 +504,21 @@ def get_agg_trades(
         on_gap=on_gap,
         progress=progress,
         on_bad_archive=on_bad_archive,
+        on_error=on_error,
     )
 
 
 def get_trades(
-    symbol: str,
-    start: TimeLike,
-    end: TimeLike,
+    symbol: Symbols,
+    start: TimeLike | None,
+    end: TimeLike | None,
     *,
     market: Market = "spot",
     source: Source = "auto",
     on_gap: OnGap = "warn",
-    progress: bool = False,
+    progress: ProgressOption = None,
     on_bad_archive: OnBadArchive = "rest",
+    on_error: OnError = "raise",
 ) -> pa.Table:
     """Individual trades with ``time`` in ``[start, end)``, from the default client; see
     ``Client.get_trades``."""
@@ -453,19 +531,21 @@ def get_trades(
         on_gap=on_gap,
         progress=progress,
         on_bad_archive=on_bad_archive,
+        on_error=on_error,
     )
 
 
 def get_funding_rate(
-    symbol: str,
-    start: TimeLike,
-    end: TimeLike,
+    symbol: Symbols,
+    start: TimeLike | None,
+    end: TimeLike | None,
     *,
     market: Market = "um",
     source: Source = "auto",
     on_gap: OnGap = "warn",
-    progress: bool = False,
+    progress: ProgressOption = None,
     on_bad_archive: OnBadArchive = "rest",
+    on_error: OnError = "raise",
 ) -> pa.Table:
     """Funding rates (um / cm) with ``time`` in ``[start, end)``, from the default client; see
     ``Client.get_funding_rate``."""
@@ -478,4 +558,5 @@ def get_funding_rate(
         on_gap=on_gap,
         progress=progress,
         on_bad_archive=on_bad_archive,
+        on_error=on_error,
     )

@@ -7,6 +7,10 @@ fields below set as attributes.
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 __all__ = [
     "ArchiveError",
@@ -20,6 +24,7 @@ __all__ = [
     "GapWarning",
     "NetworkError",
     "ParseError",
+    "PartialResultError",
     "ProtocolError",
     "RateLimitError",
     "SymbolNotFoundError",
@@ -132,6 +137,25 @@ class CacheError(CkvError):
     """A cache file could not be written or read."""
 
     path: str | None = None
+
+
+class PartialResultError(CkvError):
+    """Some symbols of a call for several failed (``on_error="raise"``). ``table`` holds the
+    rows of the symbols that worked (with the ``symbol`` column), ``errors`` maps each failed
+    symbol to its exception; the first of them is the ``__cause__``."""
+
+    table: pa.Table | None
+    errors: dict[str, BaseException]
+
+    def __init__(
+        self,
+        message: str = "",
+        table: pa.Table | None = None,
+        errors: dict[str, BaseException] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.table = table
+        self.errors = dict(errors or {})
 
 
 class CkvWarning(UserWarning):

@@ -75,7 +75,13 @@ def add_parser(sub: Subparsers) -> argparse.ArgumentParser:
         choices=list(FORMATS),
         help="file format (default: from the suffix; csv for -o -, or arrow: an IPC stream)",
     )
-    p.add_argument("-q", "--quiet", action="store_true", help="no progress line")
+    shown = p.add_mutually_exclusive_group()
+    shown.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    shown.add_argument(
+        "--progress",
+        action="store_true",
+        help="a progress bar at once, also on a pipe (default: on a terminal, after ~1 s)",
+    )
     options.add_client_options(p)
     options.add_cache_dir(p)
     options.add_vision_rest_urls(p)
@@ -119,11 +125,15 @@ def run(args: argparse.Namespace) -> int:
     start, end = _when(args.start, "start", client), _when(args.end, "end", client)
     family = CLI_DATASETS[args.dataset]
     method = getattr(client, GETTERS[family])
+    # a bar on a terminal (after ~1 s; CKV_PROGRESS=0 none), on a pipe only with --progress
+    progress: bool | None = None if sys.stderr.isatty() else False
+    if args.quiet or args.progress:
+        progress = bool(args.progress)
     opts: dict[str, Any] = dict(
         market=args.market or DEFAULT_MARKET.get(args.dataset, "spot"),
         source=args.source,
         on_gap=args.on_gap,
-        progress=not args.quiet and sys.stderr.isatty(),
+        progress=progress,
     )
     if family == "klines":
         opts["price"] = args.price

@@ -24,6 +24,7 @@ class Request:
     source: str = "auto"
     on_gap: str = "warn"
     on_bad_archive: str = "rest"
+    open_start: bool = False  # start=None: ``start_us`` is set from the listing before the plan
 
     @property
     def family(self) -> str:
@@ -76,3 +77,18 @@ class Stats:
     unverified_gaps: list[tuple[int, int]] = field(default_factory=list)
     empty_days: list[dt.date] = field(default_factory=list)
     sources: set[str] = field(default_factory=set)
+
+    @classmethod
+    def total(cls, parts: list[Stats]) -> Stats:
+        """The sum of several calls' stats (counts added, lists joined, sources united)."""
+        out = cls()
+        for s in parts:
+            for name, value in vars(s).items():
+                mine = getattr(out, name)
+                if isinstance(value, set):
+                    mine |= value
+                elif isinstance(value, list):
+                    mine += value
+                else:
+                    setattr(out, name, mine + value)
+        return out

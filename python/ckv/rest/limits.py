@@ -16,7 +16,9 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
+from contextvars import ContextVar
 from dataclasses import dataclass, field
+from typing import Any
 
 from .._util.vocab import KLINE_DATASETS
 from ..exceptions import RateLimitError
@@ -31,6 +33,10 @@ INTERVAL_S = {"SECOND": 1, "MINUTE": 60, "HOUR": 3600, "DAY": 86400}
 _LETTER_S = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 RELEARN_AFTER_S = 300.0  # retry a failed exchangeInfo after this long
 STEP_S = 0.1  # sleeps are taken in steps this short, so Ctrl-C interrupts them promptly
+# Told of this context's waits (``waiting(seconds_left)`` at every step, 0 at the end; it may
+# raise to stop the wait, e.g. on a cancelled call) and answered requests (``answered(n)``):
+# the progress of the call running in this thread (planner/many.py sets it).
+OBSERVER: ContextVar[Any] = ContextVar("ckv_rest_observer", default=None)
 
 
 # (spot, futures) request weight of each endpoint but klines.
@@ -100,8 +106,13 @@ def parse_rate_limits(info: object) -> tuple[tuple[int, int], ...]:
 def sleep(seconds: float) -> None:
     """Sleep in short steps (a pending KeyboardInterrupt is raised within ``STEP_S``)."""
     end = time.monotonic() + max(0.0, seconds)
+    observer = OBSERVER.get()
     while (left := end - time.monotonic()) > 0:
+        if observer is not None:
+            observer.waiting(left)
         time.sleep(min(STEP_S, left))
+    if observer is not None:
+        observer.waiting(0.0)
 
 
 @dataclass
@@ -243,6 +254,9 @@ class Budget:
                     old, until = self.others.get(window_s, (0, 0.0))
                     if until <= now or other > old:
                         self.others[window_s] = (max(0, other), now + window_s)
+        observer = OBSERVER.get()
+        if observer is not None:
+            observer.answered(len(weights))
 
     def _longest(self) -> int:
         return max(w for w, _ in self.limits)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -124,13 +125,16 @@ def iter_archives(
     progress: _core.Progress | None = None,
     poll: float = 0.1,
     deadline_s: float | None = None,
+    cancel: threading.Event | None = None,
 ) -> Iterator[tuple[int, ArchiveResult]]:
     """Fetch Vision archives concurrently, yielding ``(index into urls, ArchiveResult)`` as
     each completes (not in order), so each can be kept as soon as it is there.
 
     ``poll`` is the longest wait (s) inside the core between two checks that the consumer is
     still there. Stopping early (``break``, ``close()``, the generator collected) or an
-    exception escaping (``KeyboardInterrupt``) cancels the archives still running.
+    exception escaping (``KeyboardInterrupt``) cancels the archives still running, and so does
+    ``cancel`` once set (checked every ``poll``; ``KeyboardInterrupt`` is raised): a worker
+    thread, which never sees Ctrl-C itself, is stopped by it.
     """
     if not (isinstance(poll, (int, float)) and 0 < poll <= MAX_POLL_S):
         raise ValueError(f"poll must be a number of seconds in (0, {MAX_POLL_S}], got {poll!r}")
@@ -141,6 +145,8 @@ def iter_archives(
     )
     try:
         while not job.done:
+            if cancel is not None and cancel.is_set():
+                raise KeyboardInterrupt
             for i, raw in job.wait(poll):
                 yield i, _result(raw)
         _note_stalls(progress, before)
