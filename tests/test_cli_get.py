@@ -244,7 +244,13 @@ def stderr_on_a_terminal(args: list[str]) -> str:
     """Run ``ckv`` with stderr on a pseudo-terminal; what it wrote there."""
     import pty
 
+    import fcntl
+    import struct
+    import termios
+
     master, slave = pty.openpty()
+    # a real terminal has a size (a bare pty is 0x0, and a bar fitted to 0 columns is empty)
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 120, 0, 0))
     proc = subprocess.Popen(
         [sys.executable, "-m", "ckv.cli", *args], stdout=subprocess.DEVNULL, stderr=slave
     )
@@ -266,7 +272,8 @@ def stderr_on_a_terminal(args: list[str]) -> str:
 def test_quiet_hides_the_progress_line(sim, tmp_path):
     args = ["get", "klines", "BTCUSDT", "-i", "1h", "--start", "2024-03-01", "--end",
             "2024-03-04"]  # fmt: skip
-    shown = stderr_on_a_terminal([*args, *urls(sim, tmp_path / "a")])
-    assert "BTCUSDT klines: 3/3 archives" in shown
+    # --progress shows the bar at once (by default it waits ~1 s, longer than this call)
+    shown = stderr_on_a_terminal([*args, "--progress", *urls(sim, tmp_path / "a")])
+    assert "BTCUSDT" in shown and "3/3" in shown and "72 rows" in shown
     quiet = stderr_on_a_terminal([*args, "--quiet", *urls(sim, tmp_path / "b")])
     assert "archives" not in quiet

@@ -15,7 +15,7 @@ import datetime as dt
 
 import polars as pl
 
-from .._util.times import EPOCH, TimeLike
+from .._util.times import EPOCH, TimeLike, to_us
 from .._util.vocab import (
     INTERVALS,
     PRICE_DATASET,
@@ -72,7 +72,7 @@ def scan_klines(
         iv,
         price,
         start,
-        end,
+        to_us(end, "end"),
         source=source,
         on_gap=on_gap,
         on_bad_archive=on_bad_archive,
@@ -113,7 +113,7 @@ def scan_agg_trades(
         None,
         "trade",
         start,
-        end,
+        to_us(end, "end"),
         source=source,
         on_gap=on_gap,
         on_bad_archive=on_bad_archive,
@@ -152,7 +152,7 @@ def scan_trades(
         None,
         "trade",
         start,
-        end,
+        to_us(end, "end"),
         source=source,
         on_gap=on_gap,
         on_bad_archive=on_bad_archive,
@@ -194,7 +194,7 @@ def scan_funding_rate(
         None,
         "trade",
         start,
-        end,
+        to_us(end, "end"),
         source=source,
         on_gap=on_gap,
         on_bad_archive=on_bad_archive,
