@@ -143,7 +143,9 @@ def test_a_bad_log_level_is_a_value_error_when_the_client_is_made(monkeypatch, t
     assert repr(value) in str(info.value)
 
 
-@pytest.mark.parametrize(("value", "level"), [("debug", 10), ("WARNING", 30), ("5", 5), (" ", None)])
+@pytest.mark.parametrize(
+    ("value", "level"), [("debug", 10), ("WARNING", 30), ("5", 5), (" ", None)]
+)
 def test_good_log_levels_are_accepted(monkeypatch, tmp_path, value, level):
     monkeypatch.setenv("CKV_LOG_LEVEL", value)
     ckv.Client(cache_dir=tmp_path)

@@ -225,9 +225,7 @@ class Client:
             hint = ""
             if isinstance(symbol, str) and SYMBOL.match(symbol.strip().upper()):
                 hint = f"; did you mean {symbol.strip().upper()!r}? (symbols are upper-case)"
-            raise ValueError(
-                f"symbol must look like BTCUSDT or BTCUSD_PERP, got {symbol!r}{hint}"
-            )
+            raise ValueError(f"symbol must look like BTCUSDT or BTCUSD_PERP, got {symbol!r}{hint}")
         start_us, end_us = to_us(start, "start"), to_us(end, "end")
         if start_us >= end_us:
             raise ValueError(f"start must be before end (got start={start!r}, end={end!r})")

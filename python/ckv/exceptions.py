@@ -135,9 +135,7 @@ class GapError(CkvError):
     """Data has gaps and ``on_gap="raise"`` was asked for. ``gaps`` lists them as key spans
     ``(a, b)``: epoch µs for klines and funding rates, trade ids for trades and aggTrades."""
 
-    def __init__(
-        self, message: str = "", *, gaps: Iterable[tuple[int, int]] | None = None
-    ) -> None:
+    def __init__(self, message: str = "", *, gaps: Iterable[tuple[int, int]] | None = None) -> None:
         super().__init__(message)
         self.gaps: list[tuple[int, int]] = list(gaps or [])
 

@@ -94,8 +94,7 @@ def log_level() -> int | None:
     level = logging.getLevelName(name.upper())
     if not isinstance(level, int):
         raise ValueError(
-            f"CKV_LOG_LEVEL must be a logging level ({', '.join(LEVELS)}) or a number, "
-            f"got {name!r}"
+            f"CKV_LOG_LEVEL must be a logging level ({', '.join(LEVELS)}) or a number, got {name!r}"
         )
     return level
 

@@ -236,7 +236,9 @@ def _banned(b: Budget, headers: dict[str, str], body: bytes) -> RateLimitError:
     """A 418: the API root is banned for ``Retry-After`` seconds (120 when absent)."""
     wait = _retry_after(headers, 120.0)
     b.ban(wait)
-    return RateLimitError(f"IP banned by {b.root} (418): {_msg(body)}", retry_after=wait, status=418)
+    return RateLimitError(
+        f"IP banned by {b.root} (418): {_msg(body)}", retry_after=wait, status=418
+    )
 
 
 def _snippet(body: bytes) -> str:

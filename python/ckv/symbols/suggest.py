@@ -1,4 +1,4 @@
-""""Did you mean …" for a symbol the exchange does not know (``SymbolNotFoundError``).
+"""Suggestions ("did you mean …") for a symbol the exchange does not know (``SymbolNotFoundError``).
 
 ``suggest(symbol, market, names, index=…)`` ranks what exists, from the klines symbol folders
 ``names`` of each market (pure; no I/O):
@@ -36,6 +36,7 @@ from .listing_cache import cache_path, read_cache
 log = logging.getLogger("ckv.symbols")
 
 MAX_CLOSE = 5
+SHORT = 5  # names of up to this many characters may be 1 edit away, longer ones 2
 MARKET_NAME = {"spot": "spot", "um": "USD-M futures", "cm": "COIN-M futures"}
 
 __all__ = ["MAX_CLOSE", "SymbolHints", "distance", "suggest", "unknown_symbol"]
@@ -59,7 +60,7 @@ def distance(a: str, b: str) -> int:
 
 def _close(symbol: str, names: Iterable[str]) -> list[str]:
     """Up to ``MAX_CLOSE`` names close to ``symbol`` (module docstring, rule 4)."""
-    most = 1 if len(symbol) <= 5 else 2
+    most = 1 if len(symbol) <= SHORT else 2
     ranked = []
     for name in set(names) - {symbol}:
         d = distance(symbol, name)
