@@ -48,6 +48,7 @@ from .exceptions import NetworkError
 from .planner import Listing, Request, Stats, run_many
 from .planner import run as run_plan
 from .rest import RestClient
+from .symbols.suggest import SymbolHints
 from .vision import ArchiveResult, fetch_archives, iter_archives
 
 __all__ = [
@@ -117,13 +118,23 @@ class Client:
     ) -> None:
         check_option(progress)
         self.progress: ProgressOption = progress
+        # Every setting is checked here, before any request (config.py): a bad URL or
+        # CKV_LOG_LEVEL is a ValueError naming it, an unusable cache folder a CacheError.
+        config.log_level()
         self.cache_dir = Path(cache_dir).expanduser() if cache_dir else config.default_cache_dir()
-        self.vision_url = (vision_url or config.vision_url()).rstrip("/")
-        self.listing_url = (listing_url or config.listing_url()).rstrip("/")
+        self.vision_url = (
+            config.check_url("vision_url", vision_url) if vision_url else config.vision_url()
+        )
+        self.listing_url = (
+            config.check_url("listing_url", listing_url) if listing_url else config.listing_url()
+        )
         urls = config.rest_urls()
-        urls.update(rest_urls or {})
+        for m, u in (rest_urls or {}).items():
+            _choice("rest_urls key", m, MARKETS)
+            urls[m] = config.check_url(f"rest_urls[{m!r}]", u)
         self.rest_urls = urls
         self.offline = offline
+        config.check_cache_dir(self.cache_dir, offline=bool(offline))
         self._clock = clock
         self.call_timeout = None if call_timeout is None else _seconds("call_timeout", call_timeout)
         self._deadline: float | None = None
@@ -135,7 +146,8 @@ class Client:
             read_timeout=_seconds("timeout", timeout),
             first_byte_timeout=timeout,
         )
-        self.rest = RestClient(self.fetcher, self.rest_urls)
+        hints = SymbolHints(self.fetcher, self.listing_url, self.cache_dir)
+        self.rest = RestClient(self.fetcher, self.rest_urls, unknown_symbol=hints.error)
         self.last_stats: Stats | None = None
         self._listings: dict[tuple[str, str, str, str | None], Listing] = {}
 
@@ -275,9 +287,12 @@ class Client:
         _choice("on_gap", on_gap, ON_GAP)
         _choice("on_bad_archive", on_bad_archive, ON_BAD_ARCHIVE)
         if not isinstance(symbol, str) or not SYMBOL.match(symbol):
+            hint = ""
+            if isinstance(symbol, str) and SYMBOL.match(symbol.strip().upper()):
+                hint = f"; did you mean {symbol.strip().upper()!r}? (symbols are upper-case)"
             raise ValueError(
                 "symbol must look like BTCUSDT or BTCUSD_PERP (or be a list of such), "
-                f"got {symbol!r}"
+                f"got {symbol!r}{hint}"
             )
         start_us = 0 if start is None else to_us(start, "start")
         if start is not None and start_us >= end_us:

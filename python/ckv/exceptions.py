@@ -1,13 +1,17 @@
 """The exception tree of ckv. Every error ckv raises on purpose is a ``CkvError``.
 
-The Rust core raises these same classes (it imports this module), with the structured
-fields below set as attributes.
+Each class takes its message and then its structured fields as keyword arguments, all
+optional (``NetworkError("x").url is None``), and keeps them as attributes of the same names:
+the Rust core builds its errors by calling these classes with keywords (never by setting
+attributes afterwards), and every error pickles and unpickles with its fields (across
+processes, e.g. ``multiprocessing``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -27,20 +31,52 @@ __all__ = [
     "PartialResultError",
     "ProtocolError",
     "RateLimitError",
+    "Suggestion",
     "SymbolNotFoundError",
 ]
 
 
 class CkvError(Exception):
-    """Base class of every ckv error."""
+    """Base class of every ckv error. ``str(err)`` is the one-line message."""
+
+    def __init__(self, message: str = "") -> None:
+        super().__init__(message)
+
+    def __reduce__(self) -> tuple[object, ...]:
+        # (class, (message,), fields): unpickling calls ``cls(message)`` and restores the
+        # fields from the instance dict, so keyword-only constructors round-trip.
+        return (type(self), self.args[:1], dict(self.__dict__))
+
+
+class Suggestion(NamedTuple):
+    """A symbol that exists, offered by ``SymbolNotFoundError``: ``symbol`` on ``market``."""
+
+    symbol: str
+    market: str
+
+    def __str__(self) -> str:
+        return f"{self.symbol} (market={self.market!r})"
 
 
 class SymbolNotFoundError(CkvError):
-    """The exchange does not know the symbol (REST code -1121). ``symbol`` and ``market``
-    (``spot``, ``um``, ``cm``) say which, when known."""
+    """The exchange does not know the symbol: REST answered -1121, or Vision's listing has no
+    folder for it. ``symbol`` and ``market`` (``spot``, ``um``, ``cm``) say which;
+    ``suggestions`` (``Suggestion`` tuples, best first, possibly empty) name symbols that do
+    exist: the same name on another market, the pair for index-price klines, the upper-case
+    spelling, close names on the same market."""
 
-    symbol: str | None = None
-    market: str | None = None
+    def __init__(
+        self,
+        message: str = "",
+        *,
+        symbol: str | None = None,
+        market: str | None = None,
+        suggestions: Iterable[Suggestion | tuple[str, str]] = (),
+    ) -> None:
+        super().__init__(message)
+        self.symbol = symbol
+        self.market = market
+        self.suggestions: tuple[Suggestion, ...] = tuple(Suggestion(*s) for s in suggestions)
 
 
 class DataUnavailableError(CkvError):
@@ -50,66 +86,98 @@ class DataUnavailableError(CkvError):
     is set when a single archive was not found.
     """
 
-    missing: list[tuple[dt.date, dt.date]]
-    url: str | None
-
     def __init__(
-        self, message: str = "", missing: list[tuple[dt.date, dt.date]] | None = None
+        self,
+        message: str = "",
+        *,
+        missing: Iterable[tuple[dt.date, dt.date]] | None = None,
+        url: str | None = None,
     ) -> None:
         super().__init__(message)
-        self.missing = list(missing or [])
-        self.url = None
+        self.missing: list[tuple[dt.date, dt.date]] = list(missing or [])
+        self.url = url
 
 
 class ChecksumError(CkvError):
-    """An archive's SHA-256 differs from its ``.CHECKSUM`` sidecar."""
+    """An archive's SHA-256 differs from its ``.CHECKSUM`` sidecar: ``file``, and the
+    ``expected`` and ``actual`` hex digests."""
 
-    file: str | None = None
-    expected: str | None = None
-    actual: str | None = None
+    def __init__(
+        self,
+        message: str = "",
+        *,
+        file: str | None = None,
+        expected: str | None = None,
+        actual: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.file = file
+        self.expected = expected
+        self.actual = actual
 
 
 class ArchiveError(CkvError):
-    """An archive is not a usable zip (XML error body, truncated, bad deflate data)."""
+    """An archive is not a usable zip (XML error body, truncated, bad deflate data): ``file``."""
 
-    file: str | None = None
+    def __init__(self, message: str = "", *, file: str | None = None) -> None:
+        super().__init__(message)
+        self.file = file
 
 
 class ParseError(CkvError):
     """A CSV line does not fit the dataset. ``file`` and ``line`` (1-based) say where."""
 
-    file: str | None = None
-    line: int | None = None
+    def __init__(
+        self, message: str = "", *, file: str | None = None, line: int | None = None
+    ) -> None:
+        super().__init__(message)
+        self.file = file
+        self.line = line
 
 
 class GapError(CkvError):
     """Data has gaps and ``on_gap="raise"`` was asked for. ``gaps`` lists them as key spans
     ``(a, b)``: epoch µs for klines and funding rates, trade ids for trades and aggTrades."""
 
-    gaps: list[tuple[int, int]]
-
-    def __init__(self, message: str = "", gaps: list[tuple[int, int]] | None = None) -> None:
+    def __init__(self, message: str = "", *, gaps: Iterable[tuple[int, int]] | None = None) -> None:
         super().__init__(message)
-        self.gaps = list(gaps or [])
+        self.gaps: list[tuple[int, int]] = list(gaps or [])
 
 
 class RateLimitError(CkvError):
-    """The exchange rate-limited (429) or banned (418) this IP. Wait ``retry_after`` seconds."""
+    """The exchange rate-limited (``status`` 429) or banned (418) this IP: wait
+    ``retry_after`` seconds (``None`` when the server did not say). ``url`` is the request."""
 
-    retry_after: float | None
-    status: int | None
-
-    def __init__(self, message: str = "", retry_after: float | None = None) -> None:
+    def __init__(
+        self,
+        message: str = "",
+        *,
+        retry_after: float | None = None,
+        status: int | None = None,
+        url: str | None = None,
+    ) -> None:
         super().__init__(message)
         self.retry_after = retry_after
-        self.status = None
+        self.status = status
+        self.url = url
 
 
 class NetworkError(CkvError):
-    """Connection, timeout or server errors that outlasted the retries."""
+    """Connection, timeout or server errors that outlasted the retries: ``url``, the HTTP
+    ``status`` when there was an answer, ``retry_after`` when the server sent one."""
 
-    url: str | None = None
-    status: int | None = None
+    def __init__(
+        self,
+        message: str = "",
+        *,
+        url: str | None = None,
+        status: int | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.url = url
+        self.status = status
+        self.retry_after = retry_after
 
 
 class ProtocolError(NetworkError):
@@ -118,25 +186,26 @@ class ProtocolError(NetworkError):
     numbers). Retried like a 5xx; raised when it persists. ``url`` and ``snippet`` (the start
     of the body) say what came back."""
 
-    snippet: str
-
     def __init__(
         self,
         message: str = "",
+        *,
         url: str | None = None,
         snippet: str = "",
         status: int | None = None,
+        retry_after: float | None = None,
     ) -> None:
-        super().__init__(message)
-        self.url = url
+        super().__init__(message, url=url, status=status, retry_after=retry_after)
         self.snippet = snippet
-        self.status = status
 
 
 class CacheError(CkvError):
-    """A cache file could not be written or read."""
+    """A cache file or folder could not be created, written or read: ``path``; the message
+    says how to fix it."""
 
-    path: str | None = None
+    def __init__(self, message: str = "", *, path: str | None = None) -> None:
+        super().__init__(message)
+        self.path = path
 
 
 class PartialResultError(CkvError):
@@ -150,6 +219,7 @@ class PartialResultError(CkvError):
     def __init__(
         self,
         message: str = "",
+        *,
         table: pa.Table | None = None,
         errors: dict[str, BaseException] | None = None,
     ) -> None:

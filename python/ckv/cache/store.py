@@ -188,6 +188,4 @@ def _cache_error(path: Path, what: str, e: OSError) -> CacheError:
         errno.ENOSPC: "the disk is full: free space or move the cache (CKV_CACHE_DIR)",
         errno.ENOTDIR: "a file stands where a folder should be: remove it or move the cache",
     }.get(e.errno or 0, "check the cache folder (CKV_CACHE_DIR / cache_dir)")
-    err = CacheError(f"cache {what} {path}: {e.strerror or e}; {hint}")
-    err.path = str(path)
-    return err
+    return CacheError(f"cache {what} {path}: {e.strerror or e}; {hint}", path=str(path))

@@ -460,12 +460,15 @@ def _unavailable(r: Request, days: list[dt.date], why: str) -> DataUnavailableEr
 
 
 def _retyped(err: BaseException, message: str) -> BaseException:
+    """``err``'s class (``NetworkError`` if it is not a transient one) with ``message`` and
+    ``err``'s ``url``, ``status`` and ``retry_after`` (each of these classes takes all three)."""
     cls = type(err) if isinstance(err, TRANSIENT) else NetworkError
-    new = cls(message)
-    for attr in ("url", "status", "retry_after"):
-        if hasattr(err, attr):
-            setattr(new, attr, getattr(err, attr))
-    return new
+    return cls(
+        message,
+        url=getattr(err, "url", None),
+        status=getattr(err, "status", None),
+        retry_after=getattr(err, "retry_after", None),
+    )
 
 
 __all__ = ["DAY_US", "Executor"]

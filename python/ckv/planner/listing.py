@@ -7,7 +7,9 @@ requests, made only when Vision answers 404 for some day of a call).
   is well past Vision's publication lag (a delisted symbol); ``None`` otherwise.
 
 A failed listing (no listing server, 403, network) gives ``None``: the planner then learns
-empty days from Vision and REST answering no rows.
+empty days from Vision and REST answering no rows. With ``source="vision"``, a listing without
+any folder for the symbol raises ``SymbolNotFoundError`` (with suggestions; with REST allowed,
+REST's -1121 says it instead, as a symbol listed today has no archives yet).
 """
 
 from __future__ import annotations
@@ -46,6 +48,25 @@ def _key_day(key: str) -> dt.date | None:
     return dt.date(int(m[1]), int(m[2]), int(m[3] or 1))
 
 
+def _check_symbol(fetcher: Any, listing_url: str, req: Request, freq: str) -> None:
+    """With ``source="vision"`` (no REST to ask), ``SymbolNotFoundError`` with suggestions
+    when the listing has no folder at all for the symbol (one more listing page); nothing
+    when it has one, or the listing cannot say."""
+    from ..symbols.suggest import SymbolHints, unknown_symbol
+
+    hints = SymbolHints(fetcher, listing_url)
+    if hints.exists(req.symbol, req.market, f"{freq}/{req.dataset}") is not False:
+        return
+    raise unknown_symbol(
+        f"{req.symbol} is not a {req.market} symbol: Binance Vision lists no {req.dataset} "
+        f"folder for it (source='vision')",
+        req.symbol,
+        req.market,
+        hints.names(req.symbol),
+        index=req.dataset == "indexPriceKlines",
+    )
+
+
 def lookup(
     fetcher: Any, listing_url: str, req: Request, probe: dt.date | None, today: dt.date
 ) -> Listing | None:
@@ -80,6 +101,8 @@ def lookup(
             return None
     firsts = [d for d in map(_key_day, pages[0].keys) if d]
     if not firsts:
+        if req.source == "vision":
+            _check_symbol(fetcher, listing_url, req, freq)
         return None
     first = firsts[0]
     last = None

@@ -64,6 +64,9 @@ class Transport:
     requests: int = 0  # requests sent (exchangeInfo and retries included)
     protocol_errors: int = 0  # malformed answers seen (each retried or raised)
     rate_limited: int = 0  # 429 answers seen
+    # Builds the error of a -1121 (message, symbol, market, it is an index pair), adding
+    # suggestions (``ckv.symbols.suggest.SymbolHints.error``); None: the bare error.
+    unknown_symbol: Callable[[str, str, str, bool], SymbolNotFoundError] | None = None
 
     # -- plumbing ----------------------------------------------------------------------------
 
@@ -146,7 +149,7 @@ class Transport:
                 elif status == HTTPStatus.IM_A_TEAPOT:
                     raise _banned(b, hdrs, body)
                 else:
-                    raise _rest_error(market, urls[i], status, body)
+                    raise _rest_error(market, urls[i], status, body, self.unknown_symbol)
                 retry.append(i)
             if limited:
                 waits += 1
@@ -171,11 +174,11 @@ class Transport:
         """The ``waits``-th 429 of a call: ``RateLimitError`` past ``max_429_waits``, else
         forget the limits (learned again after the pause)."""
         if waits > self.max_429_waits:
-            err = RateLimitError(
-                f"still rate-limited (429) by {b.root} after {self.max_429_waits} waits", pause
+            raise RateLimitError(
+                f"still rate-limited (429) by {b.root} after {self.max_429_waits} waits",
+                retry_after=pause,
+                status=429,
             )
-            err.status = 429
-            raise err
         log.warning("429 from %s: waiting %.1f s, then resuming", b.root, pause)
         b.forget_limits()
 
@@ -233,9 +236,9 @@ def _banned(b: Budget, headers: dict[str, str], body: bytes) -> RateLimitError:
     """A 418: the API root is banned for ``Retry-After`` seconds (120 when absent)."""
     wait = _retry_after(headers, 120.0)
     b.ban(wait)
-    err = RateLimitError(f"IP banned by {b.root} (418): {_msg(body)}", wait)
-    err.status = 418
-    return err
+    return RateLimitError(
+        f"IP banned by {b.root} (418): {_msg(body)}", retry_after=wait, status=418
+    )
 
 
 def _snippet(body: bytes) -> str:
@@ -269,18 +272,23 @@ def _msg(body: bytes) -> str:
     return msg or str(code)
 
 
-def _rest_error(market: str, url: str, status: int, body: bytes) -> CkvError:
+def _rest_error(
+    market: str,
+    url: str,
+    status: int,
+    body: bytes,
+    unknown_symbol: Callable[[str, str, str, bool], SymbolNotFoundError] | None = None,
+) -> CkvError:
     code, msg = _payload(body)
     path = urlsplit(url).path
     if code == INVALID_SYMBOL:
         params = _split(url)[1]
         symbol = params.get("symbol") or params.get("pair")
-        unknown = SymbolNotFoundError(
+        message = (
             f"Invalid symbol: {symbol} is not a {MARKET_NAME.get(market, market)} symbol "
             f"(REST -1121 from {path})"
         )
-        unknown.symbol, unknown.market = symbol, market
-        return unknown
-    err = NetworkError(f"HTTP {status} from {url}: {msg or code}")
-    err.url, err.status = url, status
-    return err
+        if unknown_symbol is not None and symbol:
+            return unknown_symbol(message, symbol, market, "pair" in params)
+        return SymbolNotFoundError(message, symbol=symbol, market=market)
+    return NetworkError(f"HTTP {status} from {url}: {msg or code}", url=url, status=status)

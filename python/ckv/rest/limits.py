@@ -145,12 +145,11 @@ class Budget:
     def check_ban(self) -> None:
         left = self.banned_until - time.monotonic()
         if left > 0:
-            err = RateLimitError(
+            raise RateLimitError(
                 f"{self.root} banned this IP (418): no request until the ban ends in {left:.0f} s",
-                left,
+                retry_after=left,
+                status=418,
             )
-            err.status = 418
-            raise err
 
     def ban(self, seconds: float) -> None:
         with self.lock:

@@ -49,12 +49,14 @@ def _s3_error(text: str) -> tuple[str, str] | None:
 
 
 def _fail(
-    message: str, url: str, status: int | None = None, cls: type[CkvError] = NetworkError
+    message: str,
+    url: str,
+    status: int | None = None,
+    cls: type[NetworkError | RateLimitError] = NetworkError,
+    retry_after: float | None = None,
 ) -> CkvError:
-    err = cls(" ".join(message.split()))
-    err.url = url  # type: ignore[attr-defined]
-    err.status = status  # type: ignore[attr-defined]
-    return err
+    """A one-line ``cls`` (``NetworkError`` or ``RateLimitError``) for a listing request."""
+    return cls(" ".join(message.split()), url=url, status=status, retry_after=retry_after)
 
 
 def _parse_page(body: bytes, url: str, where: str) -> _Page:
@@ -223,17 +225,17 @@ class Lister:
         status, headers, body = answer
         if status in (429, 418):
             ra = headers.get("retry-after") or headers.get("Retry-After")
-            err = _fail(
+            try:
+                wait = float(ra) if ra else None
+            except ValueError:
+                wait = None
+            raise _fail(
                 f"{where}: HTTP {status} rate limited (Retry-After {ra or '?'} s)",
                 url,
                 status,
                 RateLimitError,
+                wait,
             )
-            try:
-                err.retry_after = float(ra) if ra else None  # type: ignore[attr-defined]
-            except ValueError:
-                err.retry_after = None  # type: ignore[attr-defined]
-            raise err
         if status != HTTPStatus.OK:
             s3 = _s3_error(bytes(body[:2000]).decode("utf-8", "replace"))
             detail = f"{s3[0]}: {s3[1]}" if s3 else "no S3 error body"
