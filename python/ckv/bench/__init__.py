@@ -21,13 +21,14 @@ Every timed implementation runs once untimed and its result is checked (row coun
 with ckv's table on a sample of columns, gap counts, checksums) before N timed runs, whose
 median is reported; each timed run's row count is checked too. A figure whose checks failed is
 not reported. ``run_bench`` returns the report (a JSON-ready dict, schema ``ckv-bench/1``);
-``format_report`` renders the table and ``write_png`` the bar chart.
+``format_report`` renders the table and ``write_plot`` the chart (matplotlib, the optional extra
+``ckv[plot]``).
 
 The package, file by file: ``run`` (``run_bench``), ``workloads`` (the workloads in order and
 ``Bench``), ``measure`` (checked, timed runs), ``limits``, ``archives``, ``cache`` and ``rss``
 (each workload's figures), ``baselines`` and ``specs`` (what user scripts do, on which CSV
 layouts), ``dataset``, ``compare``, ``machine``, ``plans`` and ``errors`` (shared pieces),
-``schema`` (the JSON report), ``report`` (the table) and ``png`` (the chart).
+``schema`` (the JSON report), ``report`` (the table) and ``plot`` (the chart).
 """
 
 from __future__ import annotations
@@ -67,15 +68,12 @@ _LAZY = {
     "SYMBOL": "plans",
     "WORKLOADS": "plans",
     "Plan": "plans",
-    "CHAR_H": "png",
-    "CHAR_W": "png",
-    "COLORS": "png",
-    "FONT": "png",
-    "SCALE": "png",
-    "Bar": "png",
-    "Canvas": "png",
-    "chart_panels": "png",
-    "write_png": "png",
+    "PlotUnavailable": "errors",
+    "Panel": "plot",
+    "chart_panels": "plot",
+    "make_figure": "plot",
+    "require_matplotlib": "plot",
+    "write_plot": "plot",
     "fmt_num": "report",
     "fmt_seconds": "report",
     "format_report": "report",
@@ -113,7 +111,8 @@ __all__ = [
     "SCHEMA",
     "WORKLOADS",
     "BenchRefused",
+    "PlotUnavailable",
     "format_report",
     "run_bench",
-    "write_png",
+    "write_plot",
 ]
