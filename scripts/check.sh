@@ -45,3 +45,29 @@ echo "== benchmark smoke runs (every timed result correctness-checked)"
 ckv bench --json --workload small --repeat 1 > /tmp/ckv-bench-small.json
 python3 -c "import json; r = json.load(open('/tmp/ckv-bench-small.json')); assert r['checks_passed'], r['checks']; print(len(r['checks']), 'bench checks passed')"
 python3 benches/bench_core.py --repeat 1
+
+echo "== prebuilt wheel: the abi3 manylinux wheel, installed where there is no cargo, runs ckv demo"
+# maturin links through zig against glibc 2.17, so the wheel's tag is portable
+# (manylinux2014) whatever this host's glibc; a plain `maturin build` here would be tagged with
+# the newest glibc symbol it uses. It reuses the target dir of the install above (cargo's
+# dependency builds for the explicit target triple live in target/x86_64-unknown-linux-gnu/).
+wheel_t0=$SECONDS
+python3 -m pip install -q "ziglang>=0.13" "auditwheel>=6"
+wheel_tmp=$(mktemp -d)
+trap 'rm -rf "$wheel_tmp"' EXIT
+CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}" \
+    maturin build --release --zig --compatibility manylinux2014 --out "$wheel_tmp/dist"
+wheel=$(ls "$wheel_tmp"/dist/ckv-*-cp39-abi3-*manylinux2014_x86_64*.whl)
+echo "wheel: $(basename "$wheel")"
+python3 -m auditwheel show "$wheel" | tr '\n' ' ' | grep -q 'manylinux_2_17_x86_64' \
+    || { python3 -m auditwheel show "$wheel"; echo "auditwheel: not manylinux_2_17" >&2; exit 1; }
+python3 -m venv "$wheel_tmp/venv"
+"$wheel_tmp/venv/bin/python" -m pip install -q "$wheel"
+# only the venv and the system's bin folders on PATH, a fresh HOME, nothing of the build's env
+clean=(env -i "HOME=$wheel_tmp/home" "PATH=$wheel_tmp/venv/bin:/usr/bin:/bin" "LANG=C.UTF-8")
+if "${clean[@]}" sh -c 'command -v cargo || command -v rustc'; then
+    echo "cargo or rustc is on the clean PATH: the wheel check would prove nothing" >&2; exit 1
+fi
+mkdir -p "$wheel_tmp/home"
+(cd "$wheel_tmp" && "${clean[@]}" ckv demo)
+echo "wheel stage: $((SECONDS - wheel_t0)) s"
