@@ -47,6 +47,8 @@ DISPLAY = {
     "pyarrow_csv_pool": "(b) in a 16-thread pool",
     "parquet": "pyarrow.parquet.read_table",
     "pandas_csv": "pandas.read_csv of the CSVs",
+    "script_16t": "urllib + zipfile + polars, 16 threads",
+    "ckvd": "crypto-kline-vision-data (ckvd)",
 }
 # A limit's name in a report ("limits/http", "klines/inflate.2t") → its name on the chart.
 LIMIT_NAMES = {
@@ -88,6 +90,7 @@ class Panel:
     unit: str  # "s", "%" or "MB": how the axis and the bar values are written
     bars: list[Bar]
     floors: list[Floor] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # e.g. what could not be measured, and why
 
     @property
     def log(self) -> bool:
@@ -163,6 +166,14 @@ def _floors(report: dict[str, Any], workload: str, ckv_name: str) -> list[Bar]:
     return sorted(floors, key=lambda b: b.value)
 
 
+NOTE_CHARS = 80
+
+
+def _clip(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= NOTE_CHARS else text[: NOTE_CHARS - 1] + "…"
+
+
 def _job_panels(report: dict[str, Any]) -> list[Panel]:
     panels = []
     results = report["results"]
@@ -177,12 +188,18 @@ def _job_panels(report: dict[str, Any]) -> list[Panel]:
             continue
         ckv_names = [r["name"] for r in rows if r["kind"] == "ckv"]
         key = "ckv.fetch" if "ckv.fetch" in ckv_names else (ckv_names or [""])[0]
+        notes = [
+            f"not measured — {s['name']}: {_clip(s['reason'])}"
+            for s in report["skipped"]
+            if s["workload"] == wl
+        ]
         panels.append(
             Panel(
                 TITLES[wl],
-                "median wall time",
+                "median wall time" + (" of the whole subprocess" if wl == "peers" else ""),
                 "s",
                 _time_bars(rows) + _floors(report, wl, key),
+                notes=notes,
             )
         )
     reads = [r for r in results if r["name"] in READS]
@@ -264,7 +281,10 @@ def _draw(ax: Axes, panel: Panel) -> None:
     ax.set_yticks(ys, [b.label for b in panel.bars])
     ax.invert_yaxis()  # the first bar on top
     ax.set_title(panel.title, loc="left", fontsize=11, fontweight="bold")
-    ax.set_xlabel(panel.xlabel + (" (log scale)" if panel.log else ""))
+    ax.set_xlabel(
+        "\n".join([panel.xlabel + (" (log scale)" if panel.log else ""), *panel.notes]),
+        fontsize=9,
+    )
     values = [b.value for b in panel.bars] + [f.value for f in panel.floors]
     top = max(values)
     if panel.log:
@@ -295,7 +315,7 @@ def make_figure(report: dict[str, Any]) -> Figure:
     from matplotlib.patches import Patch
 
     panels = chart_panels(report)
-    heights = [PANEL_IN + ROW_IN * len(p.bars) for p in panels] or [PANEL_IN]
+    heights = [PANEL_IN + ROW_IN * (len(p.bars) + len(p.notes)) for p in panels] or [PANEL_IN]
     fig = Figure(figsize=(WIDTH_IN, sum(heights) + 1.0), dpi=DPI, layout="constrained")
     b = report["build"]
     load = report.get("loadavg_start")

@@ -50,10 +50,17 @@ def add_parser(subparsers: Subparsers) -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--workload",
-        choices=["small", "full"],
+        choices=["small", "full", "peers"],
         default="small",
         help="small: seconds (CI); full: a year of klines, a BTCUSDT-sized aggTrades day and "
-        "the peak-RSS month (minutes). Default: small",
+        "the peak-RSS month (minutes); peers: the real 2023 year of 1m BTCUSDT through the "
+        "libraries users pick instead (installs them from PyPI into venvs under the cache "
+        "folder on first use; needs --real-dir). Default: small",
+    )
+    p.add_argument(
+        "--real-dir",
+        metavar="DIR",
+        help="peers: the folder holding spot_klines_btcusdt_1m_2023/ (default: $CKV_REAL_FIXTURES)",
     )
     p.add_argument(
         "--repeat", type=_repeat, default=3, metavar="N", help="timed runs per figure (median)"
@@ -103,6 +110,7 @@ def run(args: argparse.Namespace) -> int:
             args.only,
             allow_debug=args.allow_debug,
             progress=progress,
+            real_dir=args.real_dir,
         )
     except BenchRefused as e:
         print(f"ckv bench: refused: {e}", file=sys.stderr)
