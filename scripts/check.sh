@@ -12,8 +12,22 @@ command -v cargo >/dev/null || { echo "cargo not found: install Rust (rustup) fi
 rustup component add rustfmt clippy >/dev/null 2>&1 || true
 python3 -m pip install -q --upgrade pip "maturin>=1.7,<2"
 
-echo "== install ckv (release build) with its test extra"
-python3 -m pip install -q ".[test]"
+echo "== build the prebuilt wheel (abi3, manylinux2014), install it with its test extra"
+# One release build serves every stage: the wheel is what the tests run against, and what the
+# last stage installs where there is no cargo. maturin links through zig against glibc 2.17,
+# so the tag is portable (manylinux2014) whatever this host's glibc; a plain `maturin build`
+# here would be tagged with the newest glibc symbol it uses (manylinux_2_34 on this host).
+wheel_t0=$SECONDS
+python3 -m pip install -q "ziglang>=0.13" "auditwheel>=6"
+wheel_tmp=$(mktemp -d)
+trap 'rm -rf "$wheel_tmp"' EXIT
+maturin build --release --zig --compatibility manylinux2014 --out "$wheel_tmp/dist"
+wheel=$(ls "$wheel_tmp"/dist/ckv-*-cp39-abi3-*manylinux2014_x86_64*.whl)
+echo "wheel: $(basename "$wheel") ($((SECONDS - wheel_t0)) s)"
+python3 -m auditwheel show "$wheel" | tr '\n' ' ' | grep -q 'manylinux_2_17_x86_64' \
+    || { python3 -m auditwheel show "$wheel"; echo "auditwheel: not manylinux_2_17" >&2; exit 1; }
+python3 -m pip install -q --force-reinstall --no-deps "$wheel"
+python3 -m pip install -q "$wheel[test]"
 
 echo "== lint"
 cargo fmt --check
@@ -45,3 +59,16 @@ echo "== benchmark smoke runs (every timed result correctness-checked)"
 ckv bench --json --workload small --repeat 1 > /tmp/ckv-bench-small.json
 python3 -c "import json; r = json.load(open('/tmp/ckv-bench-small.json')); assert r['checks_passed'], r['checks']; print(len(r['checks']), 'bench checks passed')"
 python3 benches/bench_core.py --repeat 1
+
+echo "== the prebuilt wheel, installed where there is no cargo, runs ckv demo"
+wheel_t0=$SECONDS
+python3 -m venv "$wheel_tmp/venv"
+"$wheel_tmp/venv/bin/python" -m pip install -q "$wheel"
+# only the venv and the system's bin folders on PATH, a fresh HOME, nothing of the build's env
+clean=(env -i "HOME=$wheel_tmp/home" "PATH=$wheel_tmp/venv/bin:/usr/bin:/bin" "LANG=C.UTF-8")
+if "${clean[@]}" sh -c 'command -v cargo || command -v rustc'; then
+    echo "cargo or rustc is on the clean PATH: the wheel check would prove nothing" >&2; exit 1
+fi
+mkdir -p "$wheel_tmp/home"
+(cd "$wheel_tmp" && "${clean[@]}" ckv demo)
+echo "wheel stage: $((SECONDS - wheel_t0)) s"

@@ -1,6 +1,7 @@
 """``ckv bench``: the small workload through a real subprocess (JSON structure, every
-correctness check passed, positive ratios), the PNG chart, the debug-build refusal, and the
-checks themselves (a wrong result must not be reported)."""
+correctness check passed, positive ratios), the matplotlib chart (a PNG of the figure's size;
+the figure's titles, axis labels and bars), the debug-build refusal, and the checks themselves
+(a wrong result must not be reported)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ import pytest
 
 import ckv
 from ckv import bench
+from ckv.bench.plot import Bar
 from ckv.cli import main as ckv_main
 
 TOP_KEYS = {
@@ -64,7 +66,7 @@ def positive(x) -> bool:
 
 
 def read_png(path: Path) -> tuple[int, int, bytes]:
-    """Width, height and the raw scanlines of an 8-bit RGB PNG, checking every chunk's CRC."""
+    """Width, height and the raw scanlines of an 8-bit RGBA PNG, checking every chunk's CRC."""
     data = path.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     pos, chunks = 8, []
@@ -77,7 +79,7 @@ def read_png(path: Path) -> tuple[int, int, bytes]:
         pos += 12 + length
     assert chunks[0][0] == b"IHDR" and chunks[-1] == (b"IEND", b"")
     width, height, depth, color, _, _, _ = struct.unpack(">IIBBBBB", chunks[0][1])
-    assert (depth, color) == (8, 2)
+    assert (depth, color) == (8, 6)  # what matplotlib's Agg writes
     raw = zlib.decompress(b"".join(body for tag, body in chunks if tag == b"IDAT"))
     return width, height, raw
 
@@ -183,9 +185,80 @@ def test_plot_writes_a_png(small_run):
     proc, png = small_run
     assert proc.returncode == 0, proc.stderr
     width, height, raw = read_png(png)
-    assert 200 < width < 4000 and 100 < height < 4000
-    assert len(raw) == height * (1 + 3 * width)  # filter byte + RGB per scanline
-    assert len(set(raw)) > 2  # something was drawn
+    fig = bench.make_figure(json.loads(proc.stdout))
+    assert (width, height) == tuple(round(x * fig.dpi) for x in fig.get_size_inches())
+    assert f"chart written to {png} ({width}×{height})" in proc.stderr
+    assert len(raw) == height * (1 + 4 * width)  # filter byte + RGBA per scanline
+    assert len(set(raw)) > 16  # bars, text and lines were drawn
+
+
+def _texts(labels) -> list[str]:
+    return [t.get_text() for t in labels]
+
+
+def test_plot_figure_names_everything(small_run):
+    report = json.loads(small_run[0].stdout)
+    fig = bench.make_figure(report)
+    fig.draw_without_rendering()  # lays out the tick labels
+    assert "ckv bench --workload small" in fig.get_suptitle()
+    axes = {ax.get_title(loc="left").split(":")[0]: ax for ax in fig.axes}
+    assert list(axes) == [
+        "klines",
+        "aggTrades",
+        "cache-hit reads of the same rows",
+        "ckv's throughput as a share of this machine's limits (same bytes)",
+    ]
+    kl = axes["klines"]
+    names = _texts(kl.get_yticklabels())
+    assert names[:2] == ["ckv.fetch_archives (2 threads)", "ckv FCP cold (fresh cache) (2 threads)"]
+    for baseline in [
+        "(a) urllib + zipfile + csv",
+        "(b) urllib + zipfile + pyarrow.csv",
+        "(c) urllib + zipfile + polars",
+        "(b) in a 16-thread pool",
+    ]:
+        assert baseline in names
+    assert "floor: loopback HTTP of the zip bytes" in names
+    assert any(n.startswith("floor: SHA-256") for n in names)
+    assert any(n.startswith("floor: zlib raw inflate") for n in names)
+    # the bars are the medians of the report, in the order of the labels
+    results = {r["name"]: r["median_s"] for r in report["results"] if r["workload"] == "klines"}
+    widths = [p.get_width() for p in kl.patches]
+    assert widths[0] == results["ckv.fetch"] and widths[1] == results["ckv.fcp_cold"]
+    assert len(widths) == len(names)
+    # (a) is over 4× slower than ckv: the axis is logarithmic, in seconds, ticks in ms
+    assert kl.get_xscale() == "log" and kl.get_xlabel() == "median wall time (log scale)"
+    ticks = [t for t in _texts(kl.get_xticklabels()) if t]
+    assert any(t.endswith(" ms") for t in ticks), ticks
+    values = [t.get_text() for t in kl.texts]
+    assert values[2].endswith("× ckv)")  # a baseline says how it compares with ckv
+    reads = axes["cache-hit reads of the same rows"]
+    assert any(t.get_text().endswith(" µs") for t in reads.texts)  # µ, not "US"
+    pct = axes["ckv's throughput as a share of this machine's limits (same bytes)"]
+    assert "percent" in pct.get_xlabel()
+    assert [line.get_xdata()[0] for line in pct.get_lines()] == [100.0]
+    assert "cache: ckv cache hit (mmap Arrow IPC) vs memcpy" in _texts(pct.get_yticklabels())
+    legend = _texts(fig.legends[0].get_texts())
+    assert legend == ["ckv", "baseline script", "machine limit"]
+
+
+def test_plot_axis_scale_follows_the_range():
+    def panel(*values: float) -> bench.Panel:
+        return bench.Panel("t", "x", "s", [Bar("b", v, "ckv", "") for v in values])
+
+    assert not panel(1.0, 9.0).log
+    assert panel(1.0, 11.0).log
+
+
+def test_plot_without_matplotlib_is_a_clear_error(monkeypatch, tmp_path, capsys):
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # as if it were not installed
+    png = tmp_path / "chart.png"
+    assert ckv_main(["bench", "--plot", str(png)]) == 2  # refused before measuring anything
+    err = capsys.readouterr().err
+    assert "pip install 'ckv[plot]'" in err and "matplotlib" in err
+    assert not png.exists()
+    with pytest.raises(bench.PlotUnavailable, match=r"ckv\[plot\]"):
+        bench.write_plot({"results": []}, png)
 
 
 def test_format_report_prints_only_measured_figures(small_run):
@@ -262,14 +335,3 @@ def test_compare_columns_finds_differences():
     off = pa.table({"open_time": [60_000, 120_000], "close": [1.5, 2.6]})
     assert "close" in bench.compare_columns(ref, off, ["open_time", "close"])
     assert "rows" in bench.compare_columns(ref, ms.slice(1), ["close"])
-
-
-def test_png_encoder_round_trip(tmp_path):
-    c = bench.Canvas(7, 5)
-    c.rect(1, 1, 3, 2, (255, 0, 0))
-    path = tmp_path / "x.png"
-    path.write_bytes(c.png())
-    width, height, raw = read_png(path)
-    assert (width, height) == (7, 5)
-    row1 = raw[1 * 22 + 1 : 2 * 22]  # skip the filter byte
-    assert row1[3:6] == b"\xff\x00\x00" and row1[:3] == b"\xff\xff\xff"

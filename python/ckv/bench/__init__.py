@@ -17,17 +17,24 @@ Everything runs against the simulator on 127.0.0.1, in one process, on the same 
 * ``rss``       (``full`` only) peak RSS of a cold month of BTCUSDT-sized aggTrades through
   ``Client.get_agg_trades``, measured in a child process.
 
+``--workload peers`` (``peers.run_peers``, never run by the tests or CI) is apart: the real 2023
+year of 1m BTCUSDT klines on a loopback server (``peers_server``) through the peer libraries,
+each installed on first use into its own venv and run as a subprocess (``peer_runners``),
+beside ckv's own cold fetch and the machine's floor for the same bytes.
+
 Every timed implementation runs once untimed and its result is checked (row counts, equality
 with ckv's table on a sample of columns, gap counts, checksums) before N timed runs, whose
 median is reported; each timed run's row count is checked too. A figure whose checks failed is
 not reported. ``run_bench`` returns the report (a JSON-ready dict, schema ``ckv-bench/1``);
-``format_report`` renders the table and ``write_png`` the bar chart.
+``format_report`` renders the table and ``write_plot`` the chart (matplotlib, the optional extra
+``ckv[plot]``).
 
 The package, file by file: ``run`` (``run_bench``), ``workloads`` (the workloads in order and
 ``Bench``), ``measure`` (checked, timed runs), ``limits``, ``archives``, ``cache`` and ``rss``
 (each workload's figures), ``baselines`` and ``specs`` (what user scripts do, on which CSV
 layouts), ``dataset``, ``compare``, ``machine``, ``plans`` and ``errors`` (shared pieces),
-``schema`` (the JSON report), ``report`` (the table) and ``png`` (the chart).
+``schema`` (the JSON report), ``report`` (the table), ``plot`` (the chart), and ``peers``,
+``peers_server`` and ``peer_runners`` (the peers workload).
 """
 
 from __future__ import annotations
@@ -67,15 +74,12 @@ _LAZY = {
     "SYMBOL": "plans",
     "WORKLOADS": "plans",
     "Plan": "plans",
-    "CHAR_H": "png",
-    "CHAR_W": "png",
-    "COLORS": "png",
-    "FONT": "png",
-    "SCALE": "png",
-    "Bar": "png",
-    "Canvas": "png",
-    "chart_panels": "png",
-    "write_png": "png",
+    "PlotUnavailable": "errors",
+    "Panel": "plot",
+    "chart_panels": "plot",
+    "make_figure": "plot",
+    "require_matplotlib": "plot",
+    "write_plot": "plot",
     "fmt_num": "report",
     "fmt_seconds": "report",
     "format_report": "report",
@@ -85,6 +89,8 @@ _LAZY = {
     "rss_child": "rss",
     "run_rss_child": "rss",
     "run_bench": "run",
+    "PEERS": "peers",
+    "run_peers": "peers",
     "COMPARISONS": "schema",
     "LIMITS": "schema",
     "SCHEMA": "schema",
@@ -113,7 +119,8 @@ __all__ = [
     "SCHEMA",
     "WORKLOADS",
     "BenchRefused",
+    "PlotUnavailable",
     "format_report",
     "run_bench",
-    "write_png",
+    "write_plot",
 ]

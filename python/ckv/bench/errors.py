@@ -1,4 +1,5 @@
-"""The benchmark's two exceptions: a refusal to run, and a failed correctness check."""
+"""The benchmark's exceptions: a refusal to run, a failed correctness check, and a chart
+that cannot be drawn without matplotlib."""
 
 from __future__ import annotations
 
@@ -11,3 +12,7 @@ class CheckFailed(Exception):
     """A correctness check failed: the figure it guards is not reported."""
 
     recorded = False  # True once it is in the report's checks
+
+
+class PlotUnavailable(ImportError):
+    """``--plot`` needs matplotlib, the optional extra ``ckv[plot]``, and it is not installed."""

@@ -68,10 +68,15 @@ class LimitsBench(Recorder):
     def limit_http(self, sim: Simulator, path: str) -> None:
         body = sim.archive(path)
         assert body is not None
+        self.limit_http_body("limits", sim.port, path, body)
+
+    def limit_http_body(self, workload: str, port: int, path: str, body: bytes) -> None:
+        """Loopback HTTP: ``body``, served at ``path`` on ``port``, through
+        ``http.client.readinto`` into a preallocated buffer."""
         buf = bytearray(len(body) + 1)
 
         def get() -> memoryview:
-            conn = http.client.HTTPConnection("127.0.0.1", sim.port, timeout=60)
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
             try:
                 conn.request("GET", path)
                 r = conn.getresponse()
@@ -89,13 +94,13 @@ class LimitsBench(Recorder):
             same = len(got) == len(body) and hashlib.sha256(got).digest() == (
                 hashlib.sha256(body).digest()
             )
-            self.check("limits", "loopback body intact", same, f"{len(got):,} bytes, sha256")
+            self.check(workload, "loopback body intact", same, f"{len(got):,} bytes, sha256")
 
         self.measure(
-            "limits",
+            workload,
             "http",
             "limit",
-            f"loopback HTTP: one {len(body) / MB:.0f} MB body, http.client readinto",
+            f"loopback HTTP: one {len(body) / MB:.1f} MB body, http.client readinto",
             get,
             verify,
             nbytes={"zip": len(body)},

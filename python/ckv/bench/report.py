@@ -34,6 +34,7 @@ _TITLES = {
     "cache": "cache-hit reads",
     "aggtrades": "aggTrades",
     "rss": "peak RSS, cold month of BTCUSDT-sized aggTrades",
+    "peers": "the libraries users pick instead, each a cold subprocess",
 }
 
 
@@ -48,7 +49,7 @@ def format_report(report: dict[str, Any]) -> str:
         f"{b['pandas'] or 'not installed'}; {b['cpus_usable']} CPU(s) usable; load average "
         f"{_load(report['loadavg_start'])} at start, {_load(report['loadavg_end'])} at end",
     ]
-    for wl in WORKLOADS:
+    for wl in (*WORKLOADS, "peers"):
         lines += _workload_lines(report, wl)
     lines += _summary_lines(report)
     return "\n".join(lines)

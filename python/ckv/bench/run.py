@@ -27,14 +27,17 @@ def run_bench(
     allow_debug: bool = False,
     debug_build: bool | None = None,
     progress: Callable[[str], None] | None = None,
+    real_dir: str | None = None,
 ) -> dict[str, Any]:
     """Run the benchmark; returns the report (see ``format_report`` and the module docstring).
 
-    ``only`` picks workloads from ``WORKLOADS``. ``debug_build`` overrides
-    ``ckv._core.DEBUG_BUILD`` (tests). Raises ``BenchRefused`` on a debug build unless
-    ``allow_debug``, ``ValueError`` on bad arguments."""
-    if workload not in PLANS:
-        raise ValueError(f"workload must be one of {', '.join(PLANS)}, not {workload!r}")
+    ``workload`` is ``small``, ``full`` or ``peers`` (``ckv.bench.peers``: installs the peer
+    libraries from PyPI on first use; ``real_dir`` holds the real 2023 archives). ``only`` picks
+    workloads from ``WORKLOADS``. ``debug_build`` overrides ``ckv._core.DEBUG_BUILD`` (tests).
+    Raises ``BenchRefused`` on a debug build unless ``allow_debug``, ``ValueError`` on bad
+    arguments."""
+    if workload not in (*PLANS, "peers"):
+        raise ValueError(f"workload must be one of {', '.join(PLANS)}, peers, not {workload!r}")
     if repeat < 1:
         raise ValueError("repeat must be at least 1")
     selected = list(only) if only else list(WORKLOADS)
@@ -48,6 +51,10 @@ def run_bench(
             "meaningless. Install a release build (`pip install .` or `maturin develop "
             "--release`), or pass --allow-debug to run anyway."
         )
+    if workload == "peers":
+        from .peers import run_peers
+
+        return run_peers(repeat, real_dir=real_dir, progress=progress, debug_build=debug)
     plan = PLANS[workload]
     bench = Bench(plan, repeat, progress)
     if debug:

@@ -12,7 +12,7 @@ from .measure import Measure
 from .plans import MB
 
 if TYPE_CHECKING:
-    from .workloads import Bench
+    from .measure import Recorder
 
 SCHEMA = "ckv-bench/1"
 
@@ -35,6 +35,19 @@ COMPARISONS: dict[str, list[tuple[str, tuple[str, ...], str]]] = {
         ("ckv.cache_hit", ("parquet",), "end_to_end"),
     ],
     "cache": [("ckv.cache_hit", ("parquet", "pandas_csv"), "end_to_end")],
+    "peers": [
+        (
+            "ckv.fcp_cold",
+            (
+                "binance-bulk-downloader",
+                "binance-historical-data",
+                "binance-datatool",
+                "ckvd",
+                "script_16t",
+            ),
+            "end_to_end",
+        )
+    ],
 }
 # ckv figure → the limits it is held against: (workload of the limit, limit name, basis).
 LIMITS: dict[str, dict[str, list[tuple[str, str, str]]]] = {
@@ -65,6 +78,13 @@ LIMITS: dict[str, dict[str, list[tuple[str, str, str]]]] = {
         "ckv.parse": [("limits", "memcpy", "csv")],
     },
     "cache": {"ckv.cache_hit": [("limits", "memcpy", "table")]},
+    "peers": {
+        "ckv.fcp_cold": [
+            ("peers", "http", "zip"),
+            ("peers", "sha256.Nt", "zip"),
+            ("peers", "inflate.Nt", "csv"),
+        ]
+    },
 }
 
 
@@ -80,7 +100,7 @@ def _stage_time(m: Measure, stage: str) -> float | None:
 
 
 def _report(
-    bench: Bench,
+    bench: Recorder,
     workload: str,
     repeat: int,
     selected: list[str],

@@ -1,7 +1,8 @@
 """``ckv bench``: the command line of ``ckv.bench``.
 
 Exit codes: 0 every correctness check passed, 1 a check failed (its figure
-is not reported), 2 refused (a debug build without ``--allow-debug``) or bad arguments.
+is not reported), 2 refused (a debug build without ``--allow-debug``, or ``--plot`` without
+matplotlib, checked before anything runs) or bad arguments.
 """
 
 from __future__ import annotations
@@ -49,17 +50,27 @@ def add_parser(subparsers: Subparsers) -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--workload",
-        choices=["small", "full"],
+        choices=["small", "full", "peers"],
         default="small",
         help="small: seconds (CI); full: a year of klines, a BTCUSDT-sized aggTrades day and "
-        "the peak-RSS month (minutes). Default: small",
+        "the peak-RSS month (minutes); peers: the real 2023 year of 1m BTCUSDT through the "
+        "libraries users pick instead (installs them from PyPI into venvs under the cache "
+        "folder on first use; needs --real-dir). Default: small",
+    )
+    p.add_argument(
+        "--real-dir",
+        metavar="DIR",
+        help="peers: the folder holding spot_klines_btcusdt_1m_2023/ (default: $CKV_REAL_FIXTURES)",
     )
     p.add_argument(
         "--repeat", type=_repeat, default=3, metavar="N", help="timed runs per figure (median)"
     )
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.add_argument(
-        "--plot", type=_png, metavar="FILE.png", help="also draw a bar chart to FILE.png"
+        "--plot",
+        type=_png,
+        metavar="FILE.png",
+        help="also draw the chart to FILE.png (needs matplotlib: pip install 'ckv[plot]')",
     )
     p.add_argument(
         "--only",
@@ -76,8 +87,16 @@ def add_parser(subparsers: Subparsers) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..bench import BenchRefused, format_report, run_bench, write_png
+    from ..bench import BenchRefused, PlotUnavailable, format_report, run_bench
 
+    if args.plot:
+        from ..bench.plot import require_matplotlib
+
+        try:
+            require_matplotlib()  # before minutes of measuring, not after
+        except PlotUnavailable as e:
+            print(f"ckv bench: {e}", file=sys.stderr)
+            return 2
     progress = None
     if sys.stderr.isatty():
 
@@ -91,6 +110,7 @@ def run(args: argparse.Namespace) -> int:
             args.only,
             allow_debug=args.allow_debug,
             progress=progress,
+            real_dir=args.real_dir,
         )
     except BenchRefused as e:
         print(f"ckv bench: refused: {e}", file=sys.stderr)
@@ -100,6 +120,8 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(format_report(report))
     if args.plot:
-        w, h = write_png(report, args.plot)
+        from ..bench.plot import write_plot
+
+        w, h = write_plot(report, args.plot)
         print(f"ckv bench: chart written to {args.plot} ({w}×{h})", file=sys.stderr)
     return 0 if report["checks_passed"] else 1
