@@ -102,7 +102,10 @@ def _reference_merge(pieces: list[list[tuple[int, int]]]) -> list[tuple[int, int
 
 def _table(rows: list[tuple[int, int]]) -> pa.Table:
     return pa.table(
-        {"k": pa.array([r[0] for r in rows], pa.int64()), "tag": pa.array([r[1] for r in rows], pa.int64())}
+        {
+            "k": pa.array([r[0] for r in rows], pa.int64()),
+            "tag": pa.array([r[1] for r in rows], pa.int64()),
+        }
     )
 
 
