@@ -59,8 +59,10 @@ pub fn day_offsets(times: &[i64]) -> Option<Vec<DayRows>> {
     let mut lo = 0;
     while lo < times.len() {
         let start = times[lo].saturating_sub(times[lo].rem_euclid(DAY_US));
-        let end = start.saturating_add(DAY_US);
-        let hi = lo + times[lo..].partition_point(|&t| t < end);
+        let hi = match start.checked_add(DAY_US) {
+            Some(end) => lo + times[lo..].partition_point(|&t| t < end),
+            None => times.len(), // the last representable day
+        };
         out.push((start, lo, hi));
         lo = hi;
     }
