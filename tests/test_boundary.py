@@ -71,6 +71,9 @@ def test_outcome_is_a_frozen_object_with_the_days_of_its_rows(sim):
         assert pa.table(out.table).equals(table)  # a fresh stream at every access
         with pytest.raises(AttributeError):
             out.status = "error"  # type: ignore[misc]
+        assert (out["status"], out["rows"], out["days"]) == ("ok", out.rows, out.days)
+        with pytest.raises(KeyError):
+            out["nope"]
     assert len(outcomes[0].days or []) == 31  # a month of days, one range each
     missing = outcomes[3]
     assert (missing.status, missing.table, missing.days, missing.gaps) == (

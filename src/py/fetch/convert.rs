@@ -4,6 +4,7 @@
 //! exception.
 
 use arrow_array::RecordBatch;
+use pyo3::exceptions::PyKeyError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict};
 
@@ -84,6 +85,32 @@ impl ArchiveOutcome {
         self.batch
             .as_ref()
             .map(|b| ArrowStream::new(b.schema(), vec![b.clone()]))
+    }
+
+    /// The field named `key`, as the outcome dicts of earlier versions gave it
+    /// (`outcome["status"]`); `KeyError` for any other name.
+    fn __getitem__<'py>(&self, py: Python<'py>, key: &str) -> PyResult<Bound<'py, PyAny>> {
+        let value = match key {
+            "url" => self.url.clone().into_pyobject(py)?.into_any(),
+            "status" => self.status.into_pyobject(py)?.into_any(),
+            "error" => self
+                .error
+                .as_ref()
+                .map(|e| e.clone_ref(py))
+                .into_pyobject(py)?
+                .into_any(),
+            "transient" => self.transient.into_pyobject(py)?.to_owned().into_any(),
+            "verified" => self.verified.into_pyobject(py)?.to_owned().into_any(),
+            "sha256" => self.sha256.clone().into_pyobject(py)?.into_any(),
+            "rows" => self.rows.into_pyobject(py)?.into_any(),
+            "compressed_bytes" => self.compressed_bytes.into_pyobject(py)?.into_any(),
+            "csv_bytes" => self.csv_bytes.into_pyobject(py)?.into_any(),
+            "table" => self.table().into_pyobject(py)?.into_any(),
+            "days" => self.days.clone().into_pyobject(py)?.into_any(),
+            "gaps" => self.gaps.clone().into_pyobject(py)?.into_any(),
+            other => return Err(PyKeyError::new_err(other.to_string())),
+        };
+        Ok(value)
     }
 
     fn __repr__(&self) -> String {
