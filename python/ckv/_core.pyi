@@ -6,6 +6,7 @@ and final. The ``_``-prefixed names below exist only for the type checker.
 """
 
 import os
+from collections.abc import Sequence
 from typing import Literal, Protocol, TypedDict, final
 
 from typing_extensions import Self
@@ -13,13 +14,16 @@ from typing_extensions import Self
 __all__ = [
     "DEBUG_BUILD",
     "ArchiveJob",
+    "ArchiveOutcome",
     "ArrowStream",
     "Fetcher",
+    "MergedRows",
     "Progress",
     "RouteServer",
     "SimServer",
     "__version__",
     "find_gaps",
+    "merge_rows",
     "parse_bytes",
     "parse_file",
     "read_archive",
@@ -49,25 +53,57 @@ class _ArchiveRead(TypedDict):
     csv_bytes: int
     compressed_bytes: int
 
-class _ArchiveOutcome(TypedDict):
-    """One archive of `Fetcher.fetch_archives` / `ArchiveJob.wait`."""
-
-    url: str
-    status: Literal["ok", "not_found", "error"]
-    error: Exception | None
-    transient: bool
-    verified: bool
-    sha256: str | None
-    rows: int
-    compressed_bytes: int
-    csv_bytes: int
-    table: ArrowStream | None
+# A continuity problem: (kind, before, after, start_us, end_us); a day: (day_start_us, lo, hi).
+_GapRow = tuple[str, int, int, int, int]
+_DayRows = tuple[int, int, int]
 
 _Checksum = Literal["require", "if_present", "skip"]
 
 @final
 class ArrowStream:
     def __arrow_c_stream__(self, requested_schema: object | None = None) -> object: ...
+
+@final
+class ArchiveOutcome:
+    """One archive of `Fetcher.fetch_archives` / `ArchiveJob.wait`."""
+
+    @property
+    def url(self) -> str: ...
+    @property
+    def status(self) -> Literal["ok", "not_found", "error"]: ...
+    @property
+    def error(self) -> Exception | None: ...
+    @property
+    def transient(self) -> bool: ...
+    @property
+    def verified(self) -> bool: ...
+    @property
+    def sha256(self) -> str | None: ...
+    @property
+    def rows(self) -> int: ...
+    @property
+    def compressed_bytes(self) -> int: ...
+    @property
+    def csv_bytes(self) -> int: ...
+    @property
+    def table(self) -> ArrowStream | None: ...
+    @property
+    def days(self) -> list[_DayRows] | None: ...
+    @property
+    def gaps(self) -> list[_GapRow] | None: ...
+    def __getitem__(self, key: str, /) -> object: ...
+
+@final
+class MergedRows:
+    """Rows merged by `merge_rows`; `write_cache` takes them without another import."""
+
+    @property
+    def table(self) -> ArrowStream: ...
+    @property
+    def num_rows(self) -> int: ...
+    @property
+    def gaps(self) -> list[_GapRow] | None: ...
+    def __len__(self) -> int: ...
 
 @final
 class Progress:
@@ -87,7 +123,7 @@ class Progress:
 
 @final
 class ArchiveJob:
-    def wait(self, timeout_s: float) -> list[tuple[int, _ArchiveOutcome]]: ...
+    def wait(self, timeout_s: float) -> list[tuple[int, ArchiveOutcome]]: ...
     @property
     def done(self) -> bool: ...
     def cancel(self) -> None: ...
@@ -126,7 +162,8 @@ class Fetcher:
         checksum: _Checksum = "if_present",
         progress: Progress | None = None,
         deadline_s: float | None = None,
-    ) -> list[_ArchiveOutcome]: ...
+        interval: str | None = None,
+    ) -> list[ArchiveOutcome]: ...
     def start_archives(
         self,
         urls: list[str],
@@ -135,6 +172,7 @@ class Fetcher:
         checksum: _Checksum = "if_present",
         progress: Progress | None = None,
         deadline_s: float | None = None,
+        interval: str | None = None,
     ) -> ArchiveJob: ...
 
 @final
@@ -238,8 +276,19 @@ def read_archive(
     max_ratio: int | None = None,
 ) -> _ArchiveRead: ...
 def find_gaps(table: _ArrowStreamExportable, interval: str | None = None) -> ArrowStream: ...
+def merge_rows(
+    pieces: Sequence[_ArrowStreamExportable],
+    key: str,
+    *,
+    gaps: bool = False,
+    interval: str | None = None,
+) -> MergedRows: ...
 def write_cache(
-    path: _Path, table: _ArrowStreamExportable, metadata: dict[str, str] | None = None
+    path: _Path,
+    table: _ArrowStreamExportable | MergedRows | Sequence[_ArrowStreamExportable],
+    metadata: dict[str, str] | None = None,
+    *,
+    key: str | None = None,
 ) -> None: ...
 def read_cache(path: _Path, *, verify: bool = False) -> tuple[ArrowStream, dict[str, str]]: ...
 def read_cache_metadata(path: _Path) -> dict[str, str]: ...

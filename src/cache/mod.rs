@@ -8,12 +8,17 @@
 //! mapping (zero-copy), which stays alive as long as any of them. A file that is missing,
 //! truncated or corrupt is an `Error::Cache`, never a panic. Every file carries a content
 //! digest of its values and metadata (`digest.rs`), checked by `read_ipc_verified`.
+//! Before a write, `merge_by_key` merges the partition's pieces (`merge.rs`); `days.rs` cuts a
+//! sorted batch into its UTC days by binary search.
 
+pub mod days;
 mod digest;
+mod merge;
 mod read;
 mod write;
 
 pub use digest::{digest, DIGEST_KEY};
+pub use merge::merge_by_key;
 pub use read::{read_ipc, read_ipc_verified, read_metadata};
 pub use write::write_ipc;
 

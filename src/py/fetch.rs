@@ -4,7 +4,7 @@
 //! completes. Every blocking call waits through `wait::block_on` (Ctrl-C cancels it) and
 //! every seconds argument is checked by `wait::secs` (a `ValueError`, never a panic).
 
-mod convert;
+pub(crate) mod convert;
 mod job;
 
 use std::sync::atomic::Ordering;
@@ -14,11 +14,13 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::PyList;
 
+pub use convert::ArchiveOutcome;
 pub use job::ArchiveJob;
 
 use super::wait::{self, opt_secs, secs};
 use crate::error::Error;
 use crate::model::dataset::Dataset;
+use crate::model::interval::Interval;
 use crate::net::fetch::{self, ArchiveRequest, ChecksumPolicy, Deadline};
 use crate::net::http::{HttpClient, HttpConfig};
 use crate::net::runtime;
@@ -162,40 +164,50 @@ impl Fetcher {
         Ok(list)
     }
 
-    /// Fetch archives concurrently. Returns one dict per URL, in order, with `url`, `status`
-    /// ("ok" | "not_found" | "error"), `error` (an exception instance or None), `transient`,
-    /// `verified`, `sha256`, `rows`, `compressed_bytes`, `csv_bytes` and `table` (an Arrow
-    /// stream or None).
-    #[pyo3(signature = (urls, dataset, *, checksum = "if_present", progress = None, deadline_s = None))]
+    /// Fetch archives concurrently. Returns one `ArchiveOutcome` per URL, in order (with each
+    /// batch's day ranges and, for klines when `interval` is given, its gaps).
+    #[pyo3(signature = (urls, dataset, *, checksum = "if_present", progress = None,
+        deadline_s = None, interval = None))]
     #[allow(
         clippy::needless_pass_by_value,
-        reason = "PyO3 extracts the list by value"
+        clippy::too_many_arguments,
+        reason = "PyO3 extracts the list by value; the keyword arguments of the Python API"
     )]
-    fn fetch_archives<'py>(
+    fn fetch_archives(
         &self,
-        py: Python<'py>,
+        py: Python<'_>,
         urls: Vec<String>,
         dataset: &str,
         checksum: &str,
         progress: Option<&Progress>,
         deadline_s: Option<f64>,
-    ) -> PyResult<Bound<'py, PyList>> {
+        interval: Option<&str>,
+    ) -> PyResult<Vec<ArchiveOutcome>> {
         let (requests, policy, deadline) = archive_args(py, &urls, dataset, checksum, deadline_s)?;
+        let interval = interval_arg(interval)?;
         let counters = progress.map_or_else(Arc::default, |p| p.inner.clone());
         let client = self.client.clone();
         let outcomes = wait::block_on(py, async move {
             fetch::fetch_all(&client, requests, policy, counters, deadline).await
         })?;
-        let list = PyList::empty(py);
-        for (url, outcome) in urls.iter().zip(outcomes) {
-            list.append(convert::outcome_dict(py, url, outcome)?)?;
-        }
-        Ok(list)
+        let analysed = super::detach(py, move || {
+            Ok(outcomes
+                .into_iter()
+                .map(|o| convert::analyse(o, interval))
+                .collect::<Vec<_>>())
+        })?;
+        Ok(urls
+            .iter()
+            .zip(analysed)
+            .map(|(url, a)| convert::outcome_object(py, url, a))
+            .collect())
     }
 
     /// Start fetching archives in the background; `ArchiveJob.wait` hands out
-    /// `(index, outcome dict)` as each completes (dicts as `fetch_archives` returns).
-    #[pyo3(signature = (urls, dataset, *, checksum = "if_present", progress = None, deadline_s = None))]
+    /// `(index, ArchiveOutcome)` as each completes (as `fetch_archives` returns them).
+    #[pyo3(signature = (urls, dataset, *, checksum = "if_present", progress = None,
+        deadline_s = None, interval = None))]
+    #[allow(clippy::too_many_arguments)]
     fn start_archives(
         &self,
         py: Python<'_>,
@@ -204,8 +216,10 @@ impl Fetcher {
         checksum: &str,
         progress: Option<&Progress>,
         deadline_s: Option<f64>,
+        interval: Option<&str>,
     ) -> PyResult<ArchiveJob> {
         let (requests, policy, deadline) = archive_args(py, &urls, dataset, checksum, deadline_s)?;
+        let interval = interval_arg(interval)?;
         let counters = progress.map_or_else(Arc::default, |p| p.inner.clone());
         let rt = std::panic::catch_unwind(runtime::get)
             .map_err(|panic| super::errors::internal(py, &panic))?;
@@ -217,8 +231,16 @@ impl Fetcher {
             &counters,
             deadline,
         );
-        Ok(ArchiveJob::new(urls, batch, rx))
+        Ok(ArchiveJob::new(urls, batch, rx, interval))
     }
+}
+
+/// A kline interval argument (`ValueError` when it is not one).
+fn interval_arg(interval: Option<&str>) -> PyResult<Option<Interval>> {
+    interval
+        .map(str::parse::<Interval>)
+        .transpose()
+        .map_err(|e| PyValueError::new_err(e.to_string()))
 }
 
 /// The parsed arguments shared by `fetch_archives` and `start_archives`.

@@ -23,9 +23,9 @@ mod _core {
     #[pymodule_export]
     use super::arrow::ArrowStream;
     #[pymodule_export]
-    use super::cache::{read_cache, read_cache_metadata, write_cache};
+    use super::cache::{merge_rows, read_cache, read_cache_metadata, write_cache, MergedRows};
     #[pymodule_export]
-    use super::fetch::{ArchiveJob, Fetcher, Progress};
+    use super::fetch::{ArchiveJob, ArchiveOutcome, Fetcher, Progress};
     #[pymodule_export]
     use super::parse::{find_gaps, parse_bytes, parse_file, read_archive, schema};
     #[cfg(feature = "sim")]

@@ -76,12 +76,13 @@ class Store:
         return Path(*parts)
 
     def read(
-        self, path: Path, schema: pa.Schema | None = None
+        self, path: Path, schema: pa.Schema | None = None, *, warn: bool = True
     ) -> tuple[pa.Table | None, PartitionMeta]:
         """The partition's table (memory-mapped) and metadata; a missing file gives
         ``(None, empty)``. A file that does not open, fails its content digest (checked on
         the first read of each version of the file in this process), has another schema than
-        ``schema`` or unknown metadata is warned about and treated as missing (refetched)."""
+        ``schema`` or unknown metadata is warned about (only logged with ``warn=False``, as
+        the writer pool's re-reads do) and treated as missing (refetched)."""
         try:
             st = path.stat()
         except FileNotFoundError:
@@ -97,19 +98,21 @@ class Store:
                 raise ValueError(f"schema {table.schema.names} is not this dataset's")
             parsed = PartitionMeta.from_json(meta.get(META_KEY))
         except (CacheError, ValueError, KeyError) as e:
-            warnings.warn(
-                f"cache file {path} is unusable ({e}): treating it as missing and refetching",
-                DataWarning,
-                stacklevel=find_stacklevel(),
-            )
+            if warn:
+                warnings.warn(
+                    f"cache file {path} is unusable ({e}): treating it as missing and refetching",
+                    DataWarning,
+                    stacklevel=find_stacklevel(),
+                )
             log.info("cache file %s is unusable (%s): treating it as missing", path, e)
             return None, PartitionMeta()
         self._verified.add(version)
         return table, parsed
 
-    def write(self, path: Path, table: pa.Table, meta: PartitionMeta) -> None:
+    def write(self, path: Path, table: pa.Table | _core.MergedRows, meta: PartitionMeta) -> None:
         """Write the partition atomically (``CacheError`` naming the path on failure); old
-        temp files of killed writers in its folder are removed first."""
+        temp files of killed writers in its folder are removed first. ``table`` may be the
+        core's ``MergedRows`` (written without another import)."""
         self._clean_temps(path.parent)
         try:
             _core.write_cache(str(path), table, {META_KEY: meta.to_json()})

@@ -2,7 +2,9 @@
 
 The executor is the only part of the planner that does I/O; what to do comes from the pure
 steps in ``plan`` and ``holes``. Partitions are committed as soon as their days are settled, so
-an interrupt (Ctrl-C) or a failure later in the call keeps everything already verified.
+an interrupt (Ctrl-C) or a failure later in the call keeps everything already verified. A
+commit (lock, re-read, merge in the core, holes, atomic write) runs on a small writer pool, so
+writes (their fsyncs) overlap the downloads still running; ``flush`` waits for all of them.
 """
 
 from __future__ import annotations
@@ -10,13 +12,15 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
-from .._util.arrow import schema
+from .. import _core
+from .._util.arrow import schema, to_table
 from .._util.times import DAY_US, day_of, day_start
 from ..exceptions import (
     ArchiveError,
@@ -45,7 +49,7 @@ from .plan import (
     plan,
 )
 from .request import Request, Stats
-from .rows import between, merge, split_days
+from .rows import between, cut_days, merge, split_days
 from .timeline import count_opens, day_end, horizon
 
 if TYPE_CHECKING:
@@ -53,6 +57,7 @@ if TYPE_CHECKING:
     from ..vision import ArchiveResult
 
 log = logging.getLogger("ckv.fcp")
+WRITERS = 4  # commits in flight at once (the core releases the GIL while merging and writing)
 TRANSIENT = (NetworkError, RateLimitError)
 BROKEN = (ChecksumError, ArchiveError, ParseError)
 
@@ -90,6 +95,8 @@ class Executor:
         self.holes: list[tuple[str, Hole]] | None = None  # holes of the range, once final
         self.listing: Listing | None = client.known_listing(req)
         self.schema = schema(req.family)
+        self._pool: ThreadPoolExecutor | None = None
+        self._pending: dict[str, tuple[Future[tuple[pa.Table, PartitionMeta]], Work]] = {}
 
     # -- paths and partitions -----------------------------------------------------------
 
@@ -148,6 +155,10 @@ class Executor:
         except BaseException:
             self.flush()  # keep what was verified, whatever stopped the call
             raise
+        finally:
+            if self._pool is not None:
+                self._pool.shutdown(wait=True)
+                self._pool = None
         if self.transient:
             _days, err = self.transient[0]
             all_days = sorted({d for ds, _ in self.transient for d in ds})
@@ -166,9 +177,7 @@ class Executor:
         iv = r.interval if r.family == "klines" else None
         return archive_url(self.c.vision_url, r.market, r.dataset, r.symbol, task.period, iv)
 
-    # One loop over the archives as they complete (commit each partition once its days are in),
-    # so one function; not split while the planner is being reworked.
-    def _archives(self, tasks: list[ArchiveTask]) -> list[dt.date]:  # noqa: C901
+    def _archives(self, tasks: list[ArchiveTask]) -> list[dt.date]:
         """Fetch archives (monthly ones falling back to daily); returns the days for REST."""
         if not tasks:
             return []
@@ -182,13 +191,7 @@ class Executor:
         for task, res in self.c.iter_fetch([self.url(t) for t in tasks], tasks, self.r.dataset):
             self.stats.archives += 1
             if res.status == "ok":
-                assert res.table is not None, "an archive of status 'ok' carries its table"
-                self.stats.sources.add("vision")
-                info = {"source": "vision", "sha256": res.sha256, "verified": res.verified}
-                if not res.verified:
-                    self.unchecked.append(res.url)
-                for d, rows in split_days(res.table, self.r.time, list(task.days)).items():
-                    self._add_day(d, rows, info)
+                self._keep_archive(task, res)
             elif res.status == "not_found":
                 if task.monthly and not self.r.monthly_only:
                     retry_daily += task.days
@@ -197,16 +200,39 @@ class Executor:
             else:
                 self.stats.archives_failed += 1
                 self._bad_archive(task, res, retry_daily, rest)
-            for d in task.days:
-                k = self.key(d)
-                outstanding[k].discard(d)
-                if not outstanding[k] and not any(x in retry_daily for x in task.days):
-                    self.commit(k)
+            self._settled(task, outstanding, retry_daily)
         if retry_daily:
             rest += self._archives(daily_tasks(sorted(retry_daily)))
         if not_found:
             rest += self._after_404(not_found)
         return rest
+
+    def _keep_archive(self, task: ArchiveTask, res: ArchiveResult) -> None:
+        """Hand an archive's days to their partitions: slices at the core's day offsets."""
+        table = res.table
+        assert table is not None, "an archive of status 'ok' carries its table"
+        self.stats.sources.add("vision")
+        info = {"source": "vision", "sha256": res.sha256, "verified": res.verified}
+        if not res.verified:
+            self.unchecked.append(res.url)
+        days = list(task.days)
+        if res.days is not None:
+            by_day = cut_days(table, res.days, days)
+        else:  # rows not sorted by time: the binary search of the old path
+            by_day = split_days(table, self.r.time, days)
+        for d, rows in by_day.items():
+            self._add_day(d, rows, info)
+
+    def _settled(
+        self, task: ArchiveTask, outstanding: dict[str, set[dt.date]], retry_daily: list[dt.date]
+    ) -> None:
+        """Commit each partition of ``task`` whose days have all arrived."""
+        waiting = any(x in retry_daily for x in task.days)
+        for d in task.days:
+            k = self.key(d)
+            outstanding[k].discard(d)
+            if not outstanding[k] and not waiting:
+                self.commit(k)
 
     def _bad_archive(
         self,
@@ -369,43 +395,63 @@ class Executor:
             self.commit(k)
 
     def flush(self) -> None:
+        """Commit all remaining work and wait for every write in flight."""
         for k in list(self.work):
             self.commit(k)
+        for k in list(self._pending):
+            self._settle(k)
 
     def commit(self, key: str) -> None:
-        """Merge this call's work into partition ``key`` under its lock, and write it."""
+        """Merge this call's work into partition ``key`` under its lock, and write it (on the
+        writer pool; an earlier write of the same partition is waited for first)."""
         w = self.work.pop(key, None)
         if not w:
             return
+        self._settle(key)
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(WRITERS, thread_name_prefix="ckv-writer")
+        self._pending[key] = (self._pool.submit(self._commit, key, w), w)
+
+    def _settle(self, key: str) -> None:
+        """Wait for the write of ``key`` in flight (if any) and take its result."""
+        entry = self._pending.pop(key, None)
+        if entry is None:
+            return
+        future, w = entry
         try:
-            merged, meta = self._commit(key, w)
+            merged, meta = future.result()
         except CacheError as e:
             # The rows were fetched: answer with them, say they could not be cached.
             self.notes.append(f"could not cache the rows ({e}); they are returned uncached")
-            merged, meta = self._merge(key, w, *self._cached(key))
+            _, merged, meta = self._merge(key, w, *self._cached(key))
             self.tables[key], self.metas[key] = merged, meta
             return
         self.stats.partitions_written += 1
-        self.tables[key], self.metas[key] = None, meta  # re-read (mapped) at assembly
+        self.tables[key], self.metas[key] = merged, meta  # what was written: no re-read
 
     def _cached(self, key: str) -> tuple[pa.Table | None, PartitionMeta]:
         t, m = self.tables.get(key), self.metas.get(key)
         return t, (m if m is not None else PartitionMeta())
 
     def _commit(self, key: str, w: Work) -> tuple[pa.Table, PartitionMeta]:
+        """Runs on the writer pool: touches only the store and its arguments."""
         store, path = self.c.store, self.path(key)
         with store.lock(path):
-            table, meta = store.read(path, self.schema)  # again: another may have written
-            merged, meta = self._merge(key, w, table, meta)
-            store.write(path, merged, meta)
+            # Again: another may have written. Not warned from this thread (the call's own
+            # read warned about an unusable file); logged.
+            table, meta = store.read(path, self.schema, warn=False)
+            rows, merged, meta = self._merge(key, w, table, meta)
+            store.write(path, rows, meta)
         return merged, meta
 
     def _merge(
         self, key: str, w: Work, table: pa.Table | None, meta: PartitionMeta
-    ) -> tuple[pa.Table, PartitionMeta]:
+    ) -> tuple[_core.MergedRows, pa.Table, PartitionMeta]:
         r = self.r
         days = [w.days[d] for d in sorted(w.days)]  # archives complete in any order
-        merged = merge(r.family, r.key, [table, *days, *w.extra])
+        iv = (r.interval or "1m") if r.family == "klines" else None
+        rows = merge(r.family, r.key, [table, *days, *w.extra], gaps=True, interval=iv)
+        merged = to_table(rows.table)
         for d, info in w.info.items():
             if d < self.today or day_end(d) <= self.now:
                 meta.days[d.isoformat()] = info
@@ -422,8 +468,9 @@ class Executor:
         if not r.keyed_by_time and first_key is not None:
             joins = [h for h in meta.holes if h.b <= first_key]
             joins += [Hole(a, b, EXCHANGE) for a, b in w.asked if b <= first_key]
-        meta.holes = partition_holes(r, merged, meta, part_days(r, key)) + joins
-        return merged, meta
+        days_of = part_days(r, key)
+        meta.holes = partition_holes(r, merged, meta, days_of, rows.gaps) + joins
+        return rows, merged, meta
 
 
 def _first(table: pa.Table, key: str) -> int | None:

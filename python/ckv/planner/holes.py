@@ -5,7 +5,8 @@ tables, no I/O.
   Klines are checked against every candle that must open in the partition's covered time (its
   complete days and the final part of partial days) minus known-empty spans, so missing candles
   at day edges count too. Trades and aggTrades are checked by consecutive ids, funding rates by
-  their schedule (the core's ``find_gaps``).
+  their schedule (the core's ``find_gaps``; a commit passes the gaps the core found while
+  merging the partition, so the rows are not scanned again).
 - ``join_hole``: the hole between two adjacent partitions of id-keyed data (the last id of one
   day and the first of the next).
 """
@@ -27,6 +28,7 @@ from .request import Request
 from .timeline import candle_open, day_end, first_open_at_or_after, next_open
 
 FILLABLE = ("missing", "id_gap")
+GapRow = tuple[str, int, int, int, int]  # (kind, before, after, start_us, end_us)
 
 
 def int_values(col: pa.ChunkedArray[Any] | pa.Array[Any]) -> Sequence[int]:
@@ -59,18 +61,27 @@ def covered_segments(meta: PartitionMeta, days: list[dt.date]) -> list[list[int]
     return out
 
 
-def _kline_holes(req: Request, table: pa.Table, segments: list[list[int]]) -> list[tuple[int, int]]:
+def gap_rows(table: pa.Table, interval: str | None) -> list[GapRow]:
+    """The core's ``find_gaps`` of ``table`` as ``(kind, before, after, start_us, end_us)``."""
+    return [
+        (g["kind"], g["before"], g["after"], _us(g["start"]), _us(g["end"]))
+        for g in to_table(_core.find_gaps(table, interval)).to_pylist()
+    ]
+
+
+def _kline_holes(
+    req: Request, table: pa.Table, segments: list[list[int]], gaps: Sequence[GapRow] | None
+) -> list[tuple[int, int]]:
     """Missing candle opens inside ``segments``: at their edges, and between rows (the core's
-    ``find_gaps`` scans the rows)."""
+    ``find_gaps`` scans the rows, unless its ``gaps`` are given)."""
     iv = req.interval or "1m"
     if table.num_rows == 0:
         firsts = [(first_open_at_or_after(iv, a), b) for a, b in segments]
         return [(f, b) for f, b in firsts if f < b]
     opens = int_values(table.column("open_time"))
-    inner = []
-    for g in to_table(_core.find_gaps(table, iv)).to_pylist():
-        if g["kind"] == "missing":
-            inner.append((g["before"], g["after"], _us(g["start"]), _us(g["end"])))
+    if gaps is None:
+        gaps = gap_rows(table, iv)
+    inner = [(b, a, s, e) for kind, b, a, s, e in gaps if kind == "missing"]
     holes: list[tuple[int, int]] = []
     for a, b in segments:
         first = first_open_at_or_after(iv, a)
@@ -91,30 +102,37 @@ def _kline_holes(req: Request, table: pa.Table, segments: list[list[int]]) -> li
     return holes
 
 
-def _id_holes(req: Request, table: pa.Table) -> list[tuple[int, int]]:
+def _id_holes(
+    req: Request, table: pa.Table, gaps: Sequence[GapRow] | None
+) -> list[tuple[int, int]]:
     if table.num_rows <= 1:
         return []
     out = []
-    for g in to_table(_core.find_gaps(table, None)).to_pylist():
-        if g["kind"] in FILLABLE:
+    for kind, before, after, start, end in gaps if gaps is not None else gap_rows(table, None):
+        if kind in FILLABLE:
             if req.keyed_by_time:
-                out.append((_us(g["start"]), _us(g["end"])))
+                out.append((start, end))
             else:
-                out.append((g["before"] + 1, g["after"]))
+                out.append((before + 1, after))
     return out
 
 
 def partition_holes(
-    req: Request, table: pa.Table, meta: PartitionMeta, days: list[dt.date]
+    req: Request,
+    table: pa.Table,
+    meta: PartitionMeta,
+    days: list[dt.date],
+    gaps: Sequence[GapRow] | None = None,
 ) -> list[Hole]:
     """The holes of one partition, labelled from its previous holes (an ``exchange`` label
-    is kept for a span inside a known exchange gap; everything else is ``unverified``)."""
+    is kept for a span inside a known exchange gap; everything else is ``unverified``).
+    ``gaps``: the core's continuity check of ``table`` when already done (``merge_rows``)."""
     if req.family == "klines":
         segments = covered_segments(meta, days)
-        spans = _kline_holes(req, table, segments)
+        spans = _kline_holes(req, table, segments, gaps)
         spans = [p for a, b in spans for p in subtract(a, b, meta.empty)]
     else:
-        spans = _id_holes(req, table)
+        spans = _id_holes(req, table, gaps)
         if req.keyed_by_time:
             spans = [p for a, b in spans for p in subtract(a, b, meta.empty)]
     known = [[h.a, h.b] for h in meta.holes if h.label == EXCHANGE]

@@ -1,5 +1,5 @@
 """Row helpers of the planner: binary search on sorted key columns, cutting a table into
-days, merging pieces by key."""
+days, merging pieces by key (in the core)."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ from bisect import bisect_left
 from collections.abc import Sequence
 
 import pyarrow as pa
-import pyarrow.compute as pc
 
+from .. import _core
 from .._util.arrow import schema
-from .._util.times import DAY_US, day_start
+from .._util.times import DAY_US, day_of, day_start
 from .holes import int_values
 
 
@@ -33,7 +33,7 @@ def between(table: pa.Table, column: str, a: int, b: int) -> pa.Table:
 
 
 def split_days(table: pa.Table, column: str, days: list[dt.date]) -> dict[dt.date, pa.Table]:
-    """The rows of each day (by ``column``), zero-copy slices."""
+    """The rows of each day (by ``column``), zero-copy slices found by binary search."""
     if len(days) == 1 and table.num_rows:
         t = int_values(table.column(column))
         a = day_start(days[0])
@@ -42,23 +42,40 @@ def split_days(table: pa.Table, column: str, days: list[dt.date]) -> dict[dt.dat
     return {d: between(table, column, day_start(d), day_start(d) + DAY_US) for d in days}
 
 
-def merge(family: str, key: str, pieces: Sequence[pa.Table | None]) -> pa.Table:
-    """Rows of ``pieces`` sorted by ``key``, one row per key (the later piece wins ties);
-    ``None`` pieces (partitions not loaded) are skipped."""
-    present = [p for p in pieces if p is not None and p.num_rows]
-    if not present:
-        return schema(family).empty_table()
+def cut_days(
+    table: pa.Table, offsets: Sequence[tuple[int, int, int]], days: Sequence[dt.date]
+) -> dict[dt.date, pa.Table]:
+    """The rows of each of ``days`` from the core's ``(day_start_us, lo, hi)`` ranges: no
+    scan, no search; a day without a range gets no rows."""
+    by_day = {day_of(start): (lo, hi) for start, lo, hi in offsets}
+    out = {}
+    for d in days:
+        lo, hi = by_day.get(d, (0, 0))
+        out[d] = table if (lo, hi) == (0, table.num_rows) else table.slice(lo, hi - lo)
+    return out
+
+
+def conform(family: str, pieces: Sequence[pa.Table | None]) -> list[pa.Table]:
+    """The non-empty ``pieces`` in the dataset's schema (a select and cast only for a piece
+    whose columns differ); ``None`` pieces (partitions not loaded) are skipped."""
     target = schema(family)
-    present = [p.select(target.names).cast(target) if p.schema != target else p for p in present]
-    t = pa.concat_tables(present)
-    if t.num_rows <= 1:
-        return t
-    k = t.column(key)
-    if pc.all(pc.greater(k.slice(1), k.slice(0, t.num_rows - 1))).as_py():
-        return t  # already sorted and unique (the usual case): no copy
-    idx = pa.array(range(t.num_rows), pa.int64())
-    t = t.append_column("__order", idx).sort_by([(key, "ascending"), ("__order", "descending")])
-    keys = t.column(key).combine_chunks()
-    keep = pc.not_equal(keys.slice(1), keys.slice(0, len(keys) - 1))
-    mask = pa.concat_arrays([pa.array([True]), keep])
-    return t.filter(mask).drop_columns(["__order"])
+    present = [p for p in pieces if p is not None and p.num_rows]
+    return [p if p.schema.equals(target) else p.select(target.names).cast(target) for p in present]
+
+
+def merge(
+    family: str,
+    key: str,
+    pieces: Sequence[pa.Table | None],
+    *,
+    gaps: bool = False,
+    interval: str | None = None,
+) -> _core.MergedRows:
+    """Rows of ``pieces`` sorted by ``key``, one row per key (the later piece wins ties),
+    merged by the core with the GIL released; ``gaps=True`` also checks the merged rows'
+    continuity there (klines against ``interval``)."""
+    present = conform(family, pieces) or [schema(family).empty_table()]
+    # One stream of the pieces' chunks in order (zero-copy): one crossing, and the core's rule
+    # (a later batch wins ties, then a later row) is the same over chunks as over pieces.
+    joined = present[0] if len(present) == 1 else pa.concat_tables(present)
+    return _core.merge_rows([joined], key, gaps=gaps, interval=interval)

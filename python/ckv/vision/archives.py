@@ -26,7 +26,7 @@ from .._util.arrow import to_table
 from .._util.vocab import Checksum
 
 if TYPE_CHECKING:
-    from .._core import _ArchiveOutcome
+    from .._core import ArchiveOutcome
 
 __all__ = [
     "ArchiveResult",
@@ -51,6 +51,12 @@ class ArchiveResult:
     ``NetworkError`` (timeouts, stalls, resets, 5xx, a call deadline) or ``RateLimitError``
     (429/418) after the retries; false for a broken archive (``ChecksumError``,
     ``ArchiveError``, ``ParseError``).
+
+    ``days`` (ok only) are the ``(day_start_us, lo, hi)`` row ranges of each UTC day of the
+    table by its time column, found by the core with a binary search per day (``None`` when
+    the rows are not sorted by time); ``gaps`` the table's continuity problems as
+    ``(kind, before, after, start_us, end_us)`` (``None`` for klines fetched without an
+    ``interval``).
     """
 
     url: str
@@ -63,20 +69,25 @@ class ArchiveResult:
     compressed_bytes: int
     csv_bytes: int
     transient: bool = False
+    days: list[tuple[int, int, int]] | None = None
+    gaps: list[tuple[str, int, int, int, int]] | None = None
 
 
-def _result(r: _ArchiveOutcome) -> ArchiveResult:
+def _result(r: ArchiveOutcome) -> ArchiveResult:
+    stream = r.table
     return ArchiveResult(
-        url=r["url"],
-        status=r["status"],
-        table=to_table(r["table"]) if r["table"] is not None else None,
-        error=r["error"],
-        verified=r["verified"],
-        sha256=r["sha256"],
-        rows=r["rows"],
-        compressed_bytes=r["compressed_bytes"],
-        csv_bytes=r["csv_bytes"],
-        transient=r["transient"],
+        url=r.url,
+        status=r.status,
+        table=to_table(stream) if stream is not None else None,
+        error=r.error,
+        verified=r.verified,
+        sha256=r.sha256,
+        rows=r.rows,
+        compressed_bytes=r.compressed_bytes,
+        csv_bytes=r.csv_bytes,
+        transient=r.transient,
+        days=r.days,
+        gaps=r.gaps,
     )
 
 
@@ -99,18 +110,25 @@ def fetch_archives(
     checksum: Checksum = "if_present",
     progress: _core.Progress | None = None,
     deadline_s: float | None = None,
+    interval: str | None = None,
 ) -> list[ArchiveResult]:
     """Fetch Vision archives concurrently; one ``ArchiveResult`` per URL, in order.
 
     ``checksum``: ``"require"`` (a missing sidecar is an error), ``"if_present"`` (verify when
     the sidecar exists) or ``"skip"``. ``deadline_s`` bounds the whole call: archives still
-    unfinished then fail with a transient ``NetworkError``.
+    unfinished then fail with a transient ``NetworkError``. ``interval`` (klines) is the one
+    each result's ``gaps`` are checked against.
     """
     fetcher = fetcher or _core.Fetcher()
     progress = progress if progress is not None else _core.Progress()
     before = progress.stalls
     raw = fetcher.fetch_archives(
-        list(urls), dataset, checksum=checksum, progress=progress, deadline_s=deadline_s
+        list(urls),
+        dataset,
+        checksum=checksum,
+        progress=progress,
+        deadline_s=deadline_s,
+        interval=interval,
     )
     _note_stalls(progress, before)
     return [_result(r) for r in raw]
@@ -126,6 +144,7 @@ def iter_archives(
     poll: float = 0.1,
     deadline_s: float | None = None,
     cancel: threading.Event | None = None,
+    interval: str | None = None,
 ) -> Iterator[tuple[int, ArchiveResult]]:
     """Fetch Vision archives concurrently, yielding ``(index into urls, ArchiveResult)`` as
     each completes (not in order), so each can be kept as soon as it is there.
@@ -141,7 +160,12 @@ def iter_archives(
     progress = progress if progress is not None else _core.Progress()
     before = progress.stalls
     job = fetcher.start_archives(
-        list(urls), dataset, checksum=checksum, progress=progress, deadline_s=deadline_s
+        list(urls),
+        dataset,
+        checksum=checksum,
+        progress=progress,
+        deadline_s=deadline_s,
+        interval=interval,
     )
     try:
         while not job.done:

@@ -12,7 +12,8 @@ use tokio::sync::mpsc::error::TryRecvError;
 use tokio::sync::mpsc::UnboundedReceiver;
 
 use super::super::wait;
-use super::convert::outcome_dict;
+use super::convert::{analyse, outcome_object};
+use crate::model::interval::Interval;
 use crate::net::fetch::{Batch, Outcome};
 
 type Done = (usize, Outcome);
@@ -27,10 +28,17 @@ pub struct ArchiveJob {
     cancelled: AtomicBool,
     /// Every task has reported or is gone: nothing more can arrive.
     closed: AtomicBool,
+    /// The kline interval the batches' gaps are checked against.
+    interval: Option<Interval>,
 }
 
 impl ArchiveJob {
-    pub(super) fn new(urls: Vec<String>, batch: Batch, rx: UnboundedReceiver<Done>) -> Self {
+    pub(super) fn new(
+        urls: Vec<String>,
+        batch: Batch,
+        rx: UnboundedReceiver<Done>,
+        interval: Option<Interval>,
+    ) -> Self {
         ArchiveJob {
             urls,
             rx: Mutex::new(rx),
@@ -38,13 +46,14 @@ impl ArchiveJob {
             handed_out: AtomicUsize::new(0),
             cancelled: AtomicBool::new(false),
             closed: AtomicBool::new(false),
+            interval,
         }
     }
 }
 
 #[pymethods]
 impl ArchiveJob {
-    /// `(index, outcome dict)` of the archives finished since the last call, waiting up to
+    /// `(index, ArchiveOutcome)` of the archives finished since the last call, waiting up to
     /// `timeout_s` for at least one; `[]` on timeout, once `done`, or (after `cancel()`) when
     /// nothing finished before it. An exception while waiting (KeyboardInterrupt) cancels
     /// the job.
@@ -96,9 +105,16 @@ impl ArchiveJob {
             }
         };
         self.handed_out.fetch_add(got.len(), Ordering::AcqRel);
-        for (i, outcome) in got {
+        let interval = self.interval;
+        let analysed = super::super::detach(py, move || {
+            Ok(got
+                .into_iter()
+                .map(|(i, o)| (i, analyse(o, interval)))
+                .collect::<Vec<_>>())
+        })?;
+        for (i, a) in analysed {
             let url = self.urls.get(i).map_or("", String::as_str);
-            list.append((i, outcome_dict(py, url, outcome)?))?;
+            list.append((i, Py::new(py, outcome_object(py, url, a))?))?;
         }
         Ok(list)
     }
