@@ -228,6 +228,15 @@ def parse_file(
     max_ratio: int | None = None,
 ) -> ArrowStream: ...
 def parse_bytes(data: _Bytes, dataset: str, *, file_name: str = "<bytes>") -> ArrowStream: ...
+def rest_page(
+    body: _Bytes,
+    dataset: str,
+    market: str,
+    unit: int,
+    *,
+    url: str,
+    min_key: int | None = None,
+) -> ArrowStream: ...
 def read_archive(
     data: _Bytes,
     dataset: str,

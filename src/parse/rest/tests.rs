@@ -1,0 +1,1 @@
+//! Unit tests of the REST page parser (filled in below).
