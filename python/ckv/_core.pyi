@@ -117,6 +117,7 @@ class Fetcher:
         *,
         deadline_s: float | None = None,
         progress: Progress | None = None,
+        retries: int | None = None,
     ) -> list[tuple[int, dict[str, str], bytes] | Exception]: ...
     def fetch_archives(
         self,

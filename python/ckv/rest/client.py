@@ -1,11 +1,13 @@
-"""The REST transport: pages through the core's one HTTP client (``Fetcher.get_many``, which
-retries transport failures and 5xx), paced by the API root's weight budget (``limits``), with
-every 200 answer checked (``validate``) before use.
+"""The REST transport: pages through the core's one HTTP client (``Fetcher.get_many`` with
+``retries=0``: one attempt per request), paced by the API root's weight budget (``limits``),
+with every 200 answer checked (``validate``) before use. The whole REST retry policy is here,
+beside the pacing, so every attempt — retries included — is admitted by the budget:
 
-* A malformed answer (not JSON, an HTML page, ``null``, an object, rows of the wrong shape,
-  non-numeric or non-finite numbers) is a ``ProtocolError`` (URL + the body's first bytes),
-  retried like a 5xx — up to ``retries`` times with jittered exponential backoff — and raised
-  when it persists.
+* A transport failure (reset, timeout, stall), a 5xx or a 408, and a malformed answer (not
+  JSON, an HTML page, ``null``, an object, rows of the wrong shape, non-numeric or non-finite
+  numbers: a ``ProtocolError`` with the URL and the body's first bytes) are retried — up to
+  ``retries`` times per request with jittered exponential backoff (at least the server's
+  ``Retry-After``) — and raised when they persist.
 * 429: waits ``Retry-After`` and resumes the pages it refused (at most ``max_429_waits``
   times), then learns the limits again. 418: the API root is banned for ``Retry-After``; this
   and every later request to it raise ``RateLimitError`` (``status`` 418) until then.
@@ -120,7 +122,7 @@ class Transport:
             wave, pending = pending[:n], pending[n:]
             answers: list[Answer | Exception] = []
             try:
-                answers = self.fetcher.get_many([urls[i] for i in wave], headers)
+                answers = self.fetcher.get_many([urls[i] for i in wave], headers, retries=0)
             finally:
                 got = [a[1] for a in answers if not isinstance(a, BaseException)]
                 b.answered([weights[i] for i in wave], got)
@@ -129,7 +131,12 @@ class Transport:
             pause, limited = 0.0, False
             for i, ans in zip(wave, answers):
                 if isinstance(ans, BaseException):
-                    raise ans
+                    if not _retryable(ans):
+                        raise ans
+                    tries[i] += 1
+                    pause = max(pause, self._failed(ans, tries[i]))
+                    retry.append(i)
+                    continue
                 status, hdrs, body = ans
                 self._note_weight(market, hdrs)
                 if status == HTTPStatus.OK:
