@@ -131,7 +131,7 @@ class Transport:
             pause, limited = 0.0, False
             for i, ans in zip(wave, answers):
                 if isinstance(ans, BaseException):
-                    if not _retryable(ans):
+                    if not isinstance(ans, NetworkError) or not _retryable(ans):
                         raise ans
                     tries[i] += 1
                     pause = max(pause, self._failed(ans, tries[i]))
@@ -244,9 +244,9 @@ def _rate_limits(body: bytes, url: str) -> tuple[tuple[int, int], ...]:
     return parse_rate_limits(decode(body))
 
 
-def _retryable(e: BaseException) -> bool:
+def _retryable(e: NetworkError) -> bool:
     """A failure worth another attempt: transport (no status), 5xx or 408."""
-    if not isinstance(e, NetworkError) or isinstance(e, (ProtocolError, RateLimitError)):
+    if isinstance(e, ProtocolError):  # e.g. a body over the size limit
         return False
     status = e.status
     if status is None:

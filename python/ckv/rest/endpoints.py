@@ -49,7 +49,10 @@ def _parser(dataset: str, market: str, unit: int, start: int | None = None) -> P
 def _at(page: Page, column: int, row: int) -> int:
     """The integer (µs for times) in ``column`` at ``row`` of ``page``."""
     v = page.column(column)[row]
-    return int(v.value) if isinstance(v, pa.TimestampScalar) else int(v.as_py())
+    out = v.value if isinstance(v, pa.TimestampScalar) else v.as_py()
+    if not isinstance(out, int):
+        raise TypeError(f"column {column} of a page is not integers")
+    return out
 
 
 class RestClient(Transport):
