@@ -55,15 +55,11 @@ def page_bodies(sim: Simulator, first_id: int, last_id: int) -> list[bytes]:
 def decoder() -> tuple[str, Callable[[list[bytes]], pa.Table]]:
     """The build's decode of a list of aggTrades pages into one table (ms times)."""
     if hasattr(_core, "rest_page"):
+        from ckv.rest.tables import table
+        from ckv.rest.validate import page
 
         def rust(bodies: list[bytes]) -> pa.Table:
-            from ckv.rest.tables import table
-
-            pages = [
-                pa.record_batch(_core.rest_page(b, "aggTrades", "spot", 1000, url="bench"))
-                for b in bodies
-            ]
-            return table("aggTrades", pages)
+            return table("aggTrades", [page(b, "aggTrades", "spot", 1000, "bench") for b in bodies])
 
         return "rust", rust
     from ckv.rest.tables import table

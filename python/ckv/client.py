@@ -115,7 +115,7 @@ class Client:
             read_timeout=_seconds("timeout", timeout),
             first_byte_timeout=timeout,
         )
-        self.rest = RestClient(self.fetcher, self.rest_urls)
+        self.rest = RestClient(self.fetcher, self.rest_urls, retries=retries)
         self.last_stats: Stats | None = None
         self._progress: ProgressLine | None = None
         self._listings: dict[tuple[str, str, str, str | None], Listing] = {}

@@ -31,6 +31,11 @@ pub fn rest_page(
     url: &str,
     min_key: Option<i64>,
 ) -> PyResult<ArrowStream> {
+    if !matches!(unit, 1 | 1000) {
+        return Err(pyo3::exceptions::PyValueError::new_err(format!(
+            "unit must be 1 (µs answers) or 1000 (ms answers), not {unit}"
+        )));
+    }
     let bad_arg = |e: Error| errors::to_py(py, &e);
     let d: Dataset = dataset.parse().map_err(bad_arg)?;
     let m: Market = market.parse().map_err(bad_arg)?;

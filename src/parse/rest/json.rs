@@ -168,7 +168,10 @@ pub(super) fn number(b: &[u8], p: usize) -> Result<Option<(Num, usize)>, Fail> {
         if !c.is_ascii_digit() {
             break;
         }
-        match v.checked_mul(10).and_then(|v| v.checked_add(u64::from(c - b'0'))) {
+        match v
+            .checked_mul(10)
+            .and_then(|v| v.checked_add(u64::from(c - b'0')))
+        {
             Some(n) => v = n,
             None => fits = false,
         }
@@ -327,11 +330,19 @@ pub(super) fn top_member(b: &[u8], p: usize, key: &[u8]) -> (bool, Option<String
         let Ok(v) = expect(b, ws(b, after), b':').map(|v| ws(b, v)) else {
             return found;
         };
-        let name = if esc { unescape(&b[ks..ke]) } else { Some(b[ks..ke].to_vec()) };
+        let name = if esc {
+            unescape(&b[ks..ke])
+        } else {
+            Some(b[ks..ke].to_vec())
+        };
         if name.as_deref() == Some(key) {
             let text = match string(b, v) {
                 Ok((s, e, _, esc)) => {
-                    let raw = if esc { unescape(&b[s..e]) } else { Some(b[s..e].to_vec()) };
+                    let raw = if esc {
+                        unescape(&b[s..e])
+                    } else {
+                        Some(b[s..e].to_vec())
+                    };
                     raw.map(|r| String::from_utf8_lossy(&r).into_owned())
                 }
                 Err(_) => None,
@@ -374,8 +385,22 @@ mod tests {
             assert!(valid_document(format!(" {s}\n").as_bytes()).is_ok(), "{s}");
         }
         for s in [
-            "", "[", "[1,]", "{\"a\"}", "{\"a\":}", "01", "1.", "-", "[1 2]", "{1:2}", "\"\\x\"",
-            "\"a", "tru", "[}", "{]", "\"\u{1}\"",
+            "",
+            "[",
+            "[1,]",
+            "{\"a\"}",
+            "{\"a\":}",
+            "01",
+            "1.",
+            "-",
+            "[1 2]",
+            "{1:2}",
+            "\"\\x\"",
+            "\"a",
+            "tru",
+            "[}",
+            "{]",
+            "\"\u{1}\"",
         ] {
             assert!(valid_document(s.as_bytes()).is_err(), "{s:?}");
         }

@@ -48,6 +48,8 @@ impl Malformed {
 pub(super) enum Fail {
     Syntax(String),
     Shape(String),
+    /// Said before any JSON is read (an empty body, an HTML page): reported as it is.
+    Plain(String),
 }
 
 /// What a page is asked for: the answer's time unit and the first key it may hold.
@@ -94,15 +96,15 @@ fn reason(body: &[u8], f: Fail) -> String {
     };
     match f {
         Fail::Syntax(s) => format!("not valid JSON ({s})"),
-        Fail::Shape(s) => s,
+        Fail::Shape(s) | Fail::Plain(s) => s,
     }
 }
 
 fn run<R: rows::Rows>(b: &[u8], market: Market, page: Page) -> Result<RecordBatch, Fail> {
     let p = ws(b, 0);
     match b.get(p) {
-        None => return Err(Fail::Shape("empty body".into())),
-        Some(b'<') => return Err(Fail::Shape("an HTML/XML page instead of JSON".into())),
+        None => return Err(Fail::Plain("empty body".into())),
+        Some(b'<') => return Err(Fail::Plain("an HTML/XML page instead of JSON".into())),
         Some(b'[') => {}
         Some(_) => return Err(not_a_list(b, p)),
     }
@@ -147,12 +149,19 @@ fn not_a_list(b: &[u8], p: usize) -> Fail {
             return Fail::Shape(format!("an error object with status 200: {shown}"));
         }
     }
-    Fail::Shape(format!("a JSON {} instead of a list of rows", kind_at(b, p)))
+    Fail::Shape(format!(
+        "a JSON {} instead of a list of rows",
+        kind_at(b, p)
+    ))
 }
 
 /// Python's `repr` of a string, as the Python checks showed a message.
 fn py_repr(s: &str) -> String {
-    let quote = if s.contains('\'') && !s.contains('"') { '"' } else { '\'' };
+    let quote = if s.contains('\'') && !s.contains('"') {
+        '"'
+    } else {
+        '\''
+    };
     let mut out = String::with_capacity(s.len() + 2);
     out.push(quote);
     for c in s.chars() {

@@ -63,7 +63,10 @@ impl Order {
             }
             None => {
                 if let Some(min) = self.min_key.filter(|&m| key < m) {
-                    return Err(shape(format!("{} {key} before the {min} asked for", self.one)));
+                    return Err(shape(format!(
+                        "{} {key} before the {min} asked for",
+                        self.one
+                    )));
                 }
             }
             _ => {}
@@ -146,7 +149,9 @@ fn not_string(b: &[u8], p: usize, what: &str) -> Fail {
 
 #[cold]
 fn bad_decimal(text: &[u8], what: &str) -> Fail {
-    let parsed = std::str::from_utf8(text).ok().and_then(|t| t.parse::<f64>().ok());
+    let parsed = std::str::from_utf8(text)
+        .ok()
+        .and_then(|t| t.parse::<f64>().ok());
     match parsed {
         Some(v) if !v.is_finite() => shape(format!("{what}: NaN or infinite value")),
         _ => shape(format!("{what}: not a number")),
@@ -241,7 +246,9 @@ const KLINE_FIELDS: usize = 12;
 
 #[cold]
 fn short_kline() -> Fail {
-    shape(format!("a kline row is not a list of {KLINE_FIELDS} fields"))
+    shape(format!(
+        "a kline row is not a list of {KLINE_FIELDS} fields"
+    ))
 }
 
 pub(super) struct Klines {
