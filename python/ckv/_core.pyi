@@ -25,6 +25,7 @@ __all__ = [
     "read_archive",
     "read_cache",
     "read_cache_metadata",
+    "rest_page",
     "schema",
     "write_cache",
 ]
