@@ -22,6 +22,10 @@ const SNIPPET: usize = 200;
 /// `min_key` (in the answer's unit) on. `url` names the answer in errors.
 #[pyfunction]
 #[pyo3(signature = (body, dataset, market, unit, *, url, min_key = None))]
+#[allow(
+    clippy::needless_pass_by_value,
+    reason = "PyO3 extracts the bytes by value"
+)]
 pub fn rest_page(
     py: Python<'_>,
     body: PyBackedBytes,
@@ -47,13 +51,13 @@ pub fn rest_page(
     });
     match out {
         Ok(Ok(batch)) => Ok(ArrowStream::new(batch.schema(), vec![batch])),
-        Ok(Err(bad)) => Err(protocol_error(py, url, &body, bad)),
+        Ok(Err(bad)) => Err(protocol_error(py, url, &body, &bad)),
         Err(panic) => Err(errors::internal(py, &panic)),
     }
 }
 
 /// `ProtocolError("malformed answer from {url}: {reason}; body starts {snippet!r}")`.
-fn protocol_error(py: Python<'_>, url: &str, body: &[u8], bad: Malformed) -> PyErr {
+fn protocol_error(py: Python<'_>, url: &str, body: &[u8], bad: &Malformed) -> PyErr {
     let build = || -> PyResult<PyErr> {
         let snippet = String::from_utf8_lossy(&body[..body.len().min(SNIPPET)]).into_owned();
         let shown = pyo3::types::PyString::new(py, &snippet).repr()?;

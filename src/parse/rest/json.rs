@@ -249,7 +249,7 @@ pub(super) fn skip_value(b: &[u8], p: usize) -> Result<usize, Fail> {
     loop {
         // A value at p.
         match b.get(p) {
-            Some(b'[') | Some(b'{') => {
+            Some(b'[' | b'{') => {
                 let close = if b[p] == b'[' { b']' } else { b'}' };
                 p = ws(b, p + 1);
                 if b.get(p) == Some(&close) {
@@ -405,7 +405,7 @@ mod tests {
             assert!(valid_document(s.as_bytes()).is_err(), "{s:?}");
         }
         assert!(valid_document(b"1 2").is_err());
-        let deep = "[".repeat(100_000) + &"]".repeat(100_000);
+        let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
         assert!(valid_document(deep.as_bytes()).is_ok());
         assert!(valid_document(&deep.as_bytes()[..150_000]).is_err());
     }

@@ -90,7 +90,8 @@ fn agg_pair(rng: &mut Rng, rows: usize, spot: bool) -> (String, String) {
         trade += n + 1;
         t += rng.below(50) as u64;
     }
-    (csv, json + "]")
+    json.push(']');
+    (csv, json)
 }
 
 fn cap(b: bool) -> &'static str {
@@ -134,7 +135,8 @@ fn kline_pair(rng: &mut Rng, rows: usize) -> (String, String) {
             d[7]
         );
     }
-    (csv, json + "]")
+    json.push(']');
+    (csv, json)
 }
 
 /// `rows` trades as (CSV, JSON) with the same text (`third` names the third quantity).
@@ -161,7 +163,8 @@ fn trade_pair(rng: &mut Rng, rows: usize, spot: bool, third: &str) -> (String, S
             if i > 0 { "," } else { "" },
         );
     }
-    (csv, json + "]")
+    json.push(']');
+    (csv, json)
 }
 
 fn page(unit: i64) -> Page {
@@ -268,7 +271,7 @@ fn malformed_pages_say_what_is_wrong() {
     let agg = r#"{"a":1,"p":"1.5","q":"2","f":1,"l":1,"T":1700000000000,"m":false,"M":true}"#;
     let kl = r#"[1700000000000,"1","2","0.5","1.5","10",1700000059999,"15",7,"5","7.5","0"]"#;
     let cases: Vec<(Dataset, Market, String, &str)> = vec![
-        (AggTrades, Spot, "".into(), "empty body"),
+        (AggTrades, Spot, String::new(), "empty body"),
         (AggTrades, Spot, " \n ".into(), "empty body"),
         (AggTrades, Spot, "<!DOCTYPE html><html>".into(), "an HTML/XML page instead of JSON"),
         (AggTrades, Spot, "null".into(), "a JSON null instead of a list of rows"),
@@ -287,7 +290,7 @@ fn malformed_pages_say_what_is_wrong() {
         (AggTrades, Spot, format!("[{agg}] x"), "not valid JSON (extra data at byte"),
         (AggTrades, Spot, format!("[{agg},]"), "not valid JSON"),
         (AggTrades, Spot, "[1, 2]".into(), "a row without 'a'"),
-        (AggTrades, Spot, agg.replace(",\"M\":true", "").replace('{', "[{") + "]", "a row without 'M'"),
+        (AggTrades, Spot, format!("[{}]", agg.replace(",\"M\":true", "")), "a row without 'M'"),
         (AggTrades, Spot, format!("[{}]", agg.replace("\"1.5\"", "\"abc\"")), "price: not a number"),
         (AggTrades, Spot, format!("[{}]", agg.replace("\"1.5\"", "\"NaN\"")), "price: NaN or infinite value"),
         (AggTrades, Spot, format!("[{}]", agg.replace("\"2\"", "\"Infinity\"")), "quantity: NaN or infinite value"),
