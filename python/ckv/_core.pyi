@@ -29,6 +29,7 @@ __all__ = [
     "read_archive",
     "read_cache",
     "read_cache_metadata",
+    "rest_page",
     "schema",
     "write_cache",
 ]
@@ -153,6 +154,7 @@ class Fetcher:
         *,
         deadline_s: float | None = None,
         progress: Progress | None = None,
+        retries: int | None = None,
     ) -> list[tuple[int, dict[str, str], bytes] | Exception]: ...
     def fetch_archives(
         self,
@@ -266,6 +268,15 @@ def parse_file(
     max_ratio: int | None = None,
 ) -> ArrowStream: ...
 def parse_bytes(data: _Bytes, dataset: str, *, file_name: str = "<bytes>") -> ArrowStream: ...
+def rest_page(
+    body: _Bytes,
+    dataset: str,
+    market: str,
+    unit: int,
+    *,
+    url: str,
+    min_key: int | None = None,
+) -> ArrowStream: ...
 def read_archive(
     data: _Bytes,
     dataset: str,

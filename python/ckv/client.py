@@ -147,7 +147,9 @@ class Client:
             first_byte_timeout=timeout,
         )
         hints = SymbolHints(self.fetcher, self.listing_url, self.cache_dir)
-        self.rest = RestClient(self.fetcher, self.rest_urls, unknown_symbol=hints.error)
+        self.rest = RestClient(
+            self.fetcher, self.rest_urls, unknown_symbol=hints.error, retries=retries
+        )
         self.last_stats: Stats | None = None
         self._listings: dict[tuple[str, str, str, str | None], Listing] = {}
 

@@ -89,6 +89,24 @@ pub(crate) fn f64_comma(buf: &[u8], start: usize) -> Option<(f64, usize)> {
     }
 }
 
+/// A float inside a JSON string (REST answers): the text from `start` up to the closing `"`
+/// at `quote` (exclusive), parsed exactly as the same text in an archive field. The common
+/// shape takes the three-load fast path; anything else goes through `parse_f64` on the
+/// string's text alone. `None` when the text is not entirely one finite float.
+#[inline(always)]
+pub(crate) fn f64_quoted(buf: &[u8], start: usize, quote: usize) -> Option<f64> {
+    match decimal_fast(buf, start) {
+        Some((v, end, b'"')) if end == quote => Some(v),
+        _ => {
+            let text = buf.get(start..quote)?;
+            match parse_f64(text, 0) {
+                Some((v, end)) if end == text.len() => Some(v),
+                _ => None,
+            }
+        }
+    }
+}
+
 /// Any decimal float: up to 19 significant digits as `[-]digits[.digits]` exactly (trailing
 /// fraction zeros dropped when the mantissa needs more than 53 bits), everything else
 /// (exponents, more digits, `+`, `.5`) through `str::parse`.

@@ -20,6 +20,7 @@ mod funding;
 mod klines;
 mod number;
 mod reason;
+pub mod rest;
 mod row;
 mod swar;
 #[cfg(test)]

@@ -140,8 +140,9 @@ impl Fetcher {
     /// Returns, in order, `(status, headers, body)` for every answered request (4xx included,
     /// so the caller can read error codes, `Retry-After` and weight headers) or the exception
     /// of a request that failed for good. Past `deadline_s` (for the whole call) unfinished
-    /// requests fail with `NetworkError("... deadline of N s exceeded")`.
-    #[pyo3(signature = (urls, headers = None, *, deadline_s = None, progress = None))]
+    /// requests fail with `NetworkError("... deadline of N s exceeded")`. `retries` overrides
+    /// the client's retry count for this call (0: one attempt each, the caller retries).
+    #[pyo3(signature = (urls, headers = None, *, deadline_s = None, progress = None, retries = None))]
     fn get_many<'py>(
         &self,
         py: Python<'py>,
@@ -149,11 +150,19 @@ impl Fetcher {
         headers: Option<Vec<(String, String)>>,
         deadline_s: Option<f64>,
         progress: Option<&Progress>,
+        retries: Option<u32>,
     ) -> PyResult<Bound<'py, PyList>> {
         let deadline = opt_secs("deadline_s", deadline_s, false)?.map(Deadline::after);
         let headers = headers.unwrap_or_default();
         let counters = progress.map_or_else(Arc::default, |p| p.inner.clone());
-        let client = self.client.clone();
+        let mut client = self.client.clone();
+        if let Some(retries) = retries.filter(|&n| n != client.config.retries) {
+            let config = HttpConfig {
+                retries,
+                ..(*client.config).clone()
+            };
+            client.config = Arc::new(config);
+        }
         let answers = wait::block_on(py, async move {
             fetch::get_all(&client, urls, headers, counters, deadline).await
         })?;

@@ -6,6 +6,7 @@ mod cache;
 mod errors;
 mod fetch;
 mod parse;
+mod rest;
 #[cfg(feature = "sim")]
 mod sim;
 mod wait;
@@ -28,6 +29,8 @@ mod _core {
     use super::fetch::{ArchiveJob, ArchiveOutcome, Fetcher, Progress};
     #[pymodule_export]
     use super::parse::{find_gaps, parse_bytes, parse_file, read_archive, schema};
+    #[pymodule_export]
+    use super::rest::rest_page;
     #[cfg(feature = "sim")]
     #[pymodule_export]
     use super::sim::{RouteServer, SimServer};

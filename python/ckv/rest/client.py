@@ -1,11 +1,13 @@
-"""The REST transport: pages through the core's one HTTP client (``Fetcher.get_many``, which
-retries transport failures and 5xx), paced by the API root's weight budget (``limits``), with
-every 200 answer checked (``validate``) before use.
+"""The REST transport: pages through the core's one HTTP client (``Fetcher.get_many`` with
+``retries=0``: one attempt per request), paced by the API root's weight budget (``limits``),
+with every 200 answer checked (``validate``) before use. The whole REST retry policy is here,
+beside the pacing, so every attempt — retries included — is admitted by the budget:
 
-* A malformed answer (not JSON, an HTML page, ``null``, an object, rows of the wrong shape,
-  non-numeric or non-finite numbers) is a ``ProtocolError`` (URL + the body's first bytes),
-  retried like a 5xx — up to ``retries`` times with jittered exponential backoff — and raised
-  when it persists.
+* A transport failure (reset, timeout, stall), a 5xx or a 408, and a malformed answer (not
+  JSON, an HTML page, ``null``, an object, rows of the wrong shape, non-numeric or non-finite
+  numbers: a ``ProtocolError`` with the URL and the body's first bytes) are retried — up to
+  ``retries`` times per request with jittered exponential backoff (at least the server's
+  ``Retry-After``) — and raised when they persist.
 * 429: waits ``Retry-After`` and resumes the pages it refused (at most ``max_429_waits``
   times), then learns the limits again. 418: the API root is banned for ``Retry-After``; this
   and every later request to it raise ``RateLimitError`` (``status`` 418) until then.
@@ -43,6 +45,7 @@ PREFIX = {"spot": "/api/v3", "um": "/fapi/v1", "cm": "/dapi/v1"}
 MARKET_NAME = {"spot": "spot", "um": "USD-M futures (um)", "cm": "COIN-M futures (cm)"}
 SNIPPET = 200  # bytes of a bad body kept in the error
 INVALID_SYMBOL = -1121  # Binance's error code for an unknown symbol
+RETRY_AFTER_MAX = 60.0  # the longest Retry-After of a 5xx waited for
 
 T = TypeVar("T")
 Answer = tuple[int, dict[str, str], bytes]  # Fetcher.get_many: (status, headers, body)
@@ -67,6 +70,7 @@ class Transport:
     # Builds the error of a -1121 (message, symbol, market, it is an index pair), adding
     # suggestions (``ckv.symbols.suggest.SymbolHints.error``); None: the bare error.
     unknown_symbol: Callable[[str, str, str, bool], SymbolNotFoundError] | None = None
+    failures: int = 0  # transport failures, 5xx and 408 seen (each retried or raised)
 
     # -- plumbing ----------------------------------------------------------------------------
 
@@ -86,11 +90,11 @@ class Transport:
         market: str,
         urls: Sequence[str],
         headers: list[tuple[str, str]] | None,
-        parse: Callable[[object], T] | Sequence[Callable[[object], T]],
+        parse: Callable[[bytes, str], T] | Sequence[Callable[[bytes, str], T]],
     ) -> list[T]:
-        """GET ``urls`` within the weight budget and return their checked JSON bodies, in
-        order: ``parse(value)`` of each (or ``parse[i]`` of the i-th when it is a list), which
-        raises ``Malformed`` to reject an answer."""
+        """GET ``urls`` within the weight budget and return their checked 200 bodies, in
+        order: ``parse(body, url)`` of each (or ``parse[i]`` of the i-th when it is a list),
+        which raises ``ProtocolError`` or ``Malformed`` to reject an answer."""
         if not urls:
             return []
         return self._exchange(market, list(urls), headers, parse, learn=True)
@@ -102,7 +106,7 @@ class Transport:
         market: str,
         urls: list[str],
         headers: list[tuple[str, str]] | None,
-        parse: Callable[[object], T] | Sequence[Callable[[object], T]],
+        parse: Callable[[bytes, str], T] | Sequence[Callable[[bytes, str], T]],
         *,
         learn: bool,
     ) -> list[T]:
@@ -121,7 +125,7 @@ class Transport:
             wave, pending = pending[:n], pending[n:]
             answers: list[Answer | Exception] = []
             try:
-                answers = self.fetcher.get_many([urls[i] for i in wave], headers)
+                answers = self.fetcher.get_many([urls[i] for i in wave], headers, retries=0)
             finally:
                 got = [a[1] for a in answers if not isinstance(a, BaseException)]
                 b.answered([weights[i] for i in wave], got)
@@ -130,16 +134,20 @@ class Transport:
             pause, limited = 0.0, False
             for i, ans in zip(wave, answers):
                 if isinstance(ans, BaseException):
-                    raise ans
+                    if not isinstance(ans, NetworkError) or not _retryable(ans):
+                        raise ans
+                    tries[i] += 1
+                    pause = max(pause, self._failed(ans, tries[i]))
+                    retry.append(i)
+                    continue
                 status, hdrs, body = ans
                 self._note_weight(market, hdrs)
                 if status == HTTPStatus.OK:
                     try:
-                        value = decode(body)
                         check = parse if callable(parse) else parse[i]
-                        out[i] = check(value)
+                        out[i] = check(body, urls[i])
                         continue
-                    except Malformed as e:
+                    except (Malformed, ProtocolError) as e:
                         tries[i] += 1
                         pause = max(pause, self._malformed(urls[i], body, e, tries[i]))
                 elif status == HTTPStatus.TOO_MANY_REQUESTS:
@@ -159,16 +167,30 @@ class Transport:
                 pending = retry + pending
         return cast("list[T]", out)  # the loop ends once every answer is in
 
-    def _malformed(self, url: str, body: bytes, e: Malformed, attempt: int) -> float:
+    def _malformed(
+        self, url: str, body: bytes, e: Malformed | ProtocolError, attempt: int
+    ) -> float:
         """Count a malformed answer: ``ProtocolError`` past ``retries`` attempts, else the
         backoff to wait before asking again."""
         self.protocol_errors += 1
+        reason = str(getattr(e, "reason", e))
         if attempt > self.retries:
-            raise _protocol_error(url, body, str(e), self.retries) from None
+            raise _protocol_error(url, body, reason, self.retries) from None
         log.warning(
-            "malformed answer from %s: %s; retrying (%d of %d)", url, e, attempt, self.retries
+            "malformed answer from %s: %s; retrying (%d of %d)", url, reason, attempt, self.retries
         )
         return self._backoff(attempt)
+
+    def _failed(self, e: NetworkError, attempt: int) -> float:
+        """Count a transport failure, 5xx or 408: raised past ``retries`` attempts, else the
+        wait before asking again (the backoff, or the server's ``Retry-After`` if longer)."""
+        self.failures += 1
+        if attempt > self.retries:
+            raise e
+        log.warning("%s; retrying (%d of %d)", e, attempt, self.retries)
+        asked = getattr(e, "retry_after", None)
+        wait = min(RETRY_AFTER_MAX, float(asked)) if isinstance(asked, (int, float)) else 0.0
+        return max(self._backoff(attempt), wait)
 
     def _wait_after_429(self, b: Budget, waits: int, pause: float) -> None:
         """The ``waits``-th 429 of a call: ``RateLimitError`` past ``max_429_waits``, else
@@ -200,7 +222,7 @@ class Transport:
         url = f"{self.root(market)}/exchangeInfo" + (f"?{urlencode(query)}" if query else "")
         started = time.monotonic()
         try:
-            limits = self._exchange(market, [url], None, parse_rate_limits, learn=False)[0]
+            limits = self._exchange(market, [url], None, _rate_limits, learn=False)[0]
         except SymbolNotFoundError:
             return  # the request itself will say so; learn with the next one
         except RateLimitError:
@@ -218,6 +240,21 @@ class Transport:
             ", ".join(f"{lim} per {w} s" for w, lim in b.limits),
             time.monotonic() - started,
         )
+
+
+def _rate_limits(body: bytes, url: str) -> tuple[tuple[int, int], ...]:
+    """The REQUEST_WEIGHT limits of an ``exchangeInfo`` answer (``Malformed`` if not JSON)."""
+    return parse_rate_limits(decode(body))
+
+
+def _retryable(e: NetworkError) -> bool:
+    """A failure worth another attempt: transport (no status), 5xx or 408."""
+    if isinstance(e, ProtocolError):  # e.g. a body over the size limit
+        return False
+    status = e.status
+    if status is None:
+        return True
+    return status >= HTTPStatus.INTERNAL_SERVER_ERROR or status == HTTPStatus.REQUEST_TIMEOUT
 
 
 def _split(url: str) -> tuple[str, dict[str, str]]:

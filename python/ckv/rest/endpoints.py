@@ -1,8 +1,9 @@
 """The REST datasets, paged: klines (fixed intervals: every page of the range at once, as the
 budget admits them; calendar months: page after page), aggTrades and trades by id (every
 page at once when the id range is known — ``to_id``, or the first id at ``end_us`` found with
-one ``limit=1`` request — else page after page), fundingRate by time. Every page is checked
-to start at or after where it was asked to, so paging always advances.
+one ``limit=1`` request — else page after page), fundingRate by time. Every page is parsed by
+the core (``validate.page``) and checked to start at or after where it was asked to, so paging
+always advances.
 
 Spot days from 2025 are asked for in µs (``X-MBX-TIME-UNIT``), earlier ones in ms, as their
 archives are, so a row never changes with its source.
@@ -11,7 +12,6 @@ archives are, so a row never changes with its source.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
@@ -19,14 +19,14 @@ from .._util.vocab import PRICE_DATASET as KLINE_PATH
 from .._util.vocab import REST_INTERVAL
 from .client import Transport
 from .tables import below, between, table
-from .validate import Malformed, agg_page, funding_page, kline_page, trade_page
+from .validate import page as parse_page
 
 US_ERA_SPOT = 1_735_689_600_000_000  # 2025-01-01: spot archives switch to µs
 HOUR_US = 3_600_000_000
 KLINE_LIMIT = {"spot": 1000, "um": 1500, "cm": 1500}
 PAGE = 1000  # aggTrades / historicalTrades / fundingRate rows per page
-if TYPE_CHECKING:
-    Page = list[pa.Array[Any]]  # one answer's columns, in the archive schema's order
+Page = pa.Table  # one answer's rows, in the archive schema (times in µs)
+Parse = Callable[[bytes, str], Page]  # (body, url) → the page, or ProtocolError
 
 
 def _unit(market: str, end_us: int) -> tuple[int, list[tuple[str, str]] | None]:
@@ -36,16 +36,23 @@ def _unit(market: str, end_us: int) -> tuple[int, list[tuple[str, str]] | None]:
     return 1000, None
 
 
-def _from(start: int, parse: Callable[[object], Page], what: str) -> Callable[[object], Page]:
-    """``parse``, also rejecting a page whose first key is before ``start``."""
+def _parser(dataset: str, market: str, unit: int, start: int | None = None) -> Parse:
+    """The parse of one answer of ``dataset`` whose first key must be at or after ``start``
+    (in the answer's unit)."""
 
-    def check(value: object) -> Page:
-        page = parse(value)
-        if len(page[0]) and page[0][0].as_py() < start:
-            raise Malformed(f"{what} {page[0][0].as_py()} before the {start} asked for")
-        return page
+    def parse(body: bytes, url: str) -> Page:
+        return parse_page(body, dataset, market, unit, url, start)
 
-    return check
+    return parse
+
+
+def _at(page: Page, column: int, row: int) -> int:
+    """The integer (µs for times) in ``column`` at ``row`` of ``page``."""
+    v = page.column(column)[row]
+    out = v.value if isinstance(v, pa.TimestampScalar) else v.as_py()
+    if not isinstance(out, int):
+        raise TypeError(f"column {column} of a page is not integers")
+    return out
 
 
 class RestClient(Transport):
@@ -78,8 +85,8 @@ class RestClient(Transport):
             query = {**params, "startTime": a // unit, "endTime": (b - 1) // unit}
             return self._url(market, KLINE_PATH[price], query)
 
-        def check(a: int) -> Callable[[object], Page]:
-            return _from(-(-a // unit), kline_page, "kline open time")
+        def check(a: int) -> Parse:
+            return _parser("klines", market, unit, -(-a // unit))
 
         pages: list[Page] = []
         if step_us:
@@ -92,10 +99,10 @@ class RestClient(Transport):
             while cursor < end_us:
                 page = self.get_json(market, [url(cursor, end_us)], headers, check(cursor))[0]
                 pages.append(page)
-                if len(page[0]) < limit:
+                if page.num_rows < limit:
                     break
-                cursor = page[0][-1].as_py() * unit + 1
-        return between(table("klines", pages, unit), "open_time", start_us, end_us)
+                cursor = _at(page, 0, -1) + 1
+        return between(table("klines", pages), "open_time", start_us, end_us)
 
     # -- ids ---------------------------------------------------------------------------------
 
@@ -115,8 +122,8 @@ class RestClient(Transport):
                 "limit": limit,
             }
             url = self._url(market, "aggTrades", query)
-            page = self.get_json(market, [url], headers, lambda v: agg_page(v, market))[0]
-            if len(page[0]):
+            page = self.get_json(market, [url], headers, _parser("aggTrades", market, unit))[0]
+            if page.num_rows:
                 return page
             probe = stop
         return None
@@ -125,20 +132,20 @@ class RestClient(Transport):
         """The id of the first aggTrade at/after ``start_us`` (before ``end_us``), or None;
         one ``limit=1`` aggTrades request per hour window until one has a row."""
         page = self._first_row(market, symbol, start_us, end_us, 1)
-        return None if page is None else page[0][0].as_py()
+        return None if page is None else _at(page, 0, 0)
 
     def first_trade_id(self, market: str, symbol: str, start_us: int, end_us: int) -> int | None:
         """The id of the first trade at/after ``start_us`` (before ``end_us``), or None: the
         first trade of the first aggTrade there (see ``first_agg_id``)."""
         page = self._first_row(market, symbol, start_us, end_us, 1)
-        return None if page is None else page[3][0].as_py()
+        return None if page is None else _at(page, 3, 0)
 
     def _by_id(
         self,
         market: str,
         endpoint: str,
         symbol: str,
-        parse: Callable[[object], Page],
+        dataset: str,
         from_id: int,
         to_id: int | None,
         end_us: int,
@@ -154,25 +161,25 @@ class RestClient(Transport):
         stop = to_id if to_id is not None else anchor()
         if stop is not None:
             starts = range(from_id, stop, PAGE)
-            checks = [_from(i, parse, "id") for i in starts]
+            checks = [_parser(dataset, market, unit, i) for i in starts]
             pages = self.get_json(market, [url(i) for i in starts], headers, checks)
             # a short page (ids not contiguous) leaves a hole before the next: fill it in turn
             holes = []
             for i, page in enumerate(pages[:-1]):
-                last = page[0][-1].as_py() if len(page[0]) else None
+                last = _at(page, 0, -1) if page.num_rows else None
                 if last is not None and last + 1 < starts[i + 1]:
                     holes += self._by_id(
-                        market, endpoint, symbol, parse, last + 1, starts[i + 1], end_us, anchor
+                        market, endpoint, symbol, dataset, last + 1, starts[i + 1], end_us, anchor
                     )
             return pages + holes
         pages, time_col = [], 5 if endpoint == "aggTrades" else 4
         while True:
-            page = self.get_json(market, [url(from_id)], headers, _from(from_id, parse, "id"))[0]
+            parse = _parser(dataset, market, unit, from_id)
+            page = self.get_json(market, [url(from_id)], headers, parse)[0]
             pages.append(page)
-            n = len(page[0])
-            if n < PAGE or page[time_col][-1].as_py() * unit >= end_us:
+            if page.num_rows < PAGE or _at(page, time_col, -1) >= end_us:
                 return pages
-            from_id = page[0][-1].as_py() + 1
+            from_id = _at(page, 0, -1) + 1
 
     def agg_trades(
         self,
@@ -186,27 +193,26 @@ class RestClient(Transport):
     ) -> pa.Table:
         """aggTrades from ``from_id`` (or the first at/after ``start_us``) until ``end_us``
         or ``to_id`` (exclusive)."""
-        unit, _ = _unit(market, end_us)
         pages: list[Page] = []
         if from_id is None:
             if start_us is None:
                 raise ValueError("agg_trades needs start_us or from_id")
             first = self._first_row(market, symbol, start_us, end_us, PAGE)
             if first is None:
-                return table("aggTrades", [], unit)
+                return table("aggTrades", [])
             pages.append(first)
-            from_id = first[0][-1].as_py() + 1
+            from_id = _at(first, 0, -1) + 1
         pages += self._by_id(
             market,
             "aggTrades",
             symbol,
-            lambda v: agg_page(v, market),
+            "aggTrades",
             from_id,
             to_id,
             end_us,
             lambda: self.first_agg_id(market, symbol, end_us, end_us + HOUR_US),
         )
-        t = between(table("aggTrades", pages, unit), "time", start_us, end_us)
+        t = between(table("aggTrades", pages), "time", start_us, end_us)
         return below(t, "agg_trade_id", to_id)
 
     def trades(
@@ -221,24 +227,23 @@ class RestClient(Transport):
     ) -> pa.Table:
         """Trades from ``from_id`` (or the first at/after ``start_us``: ``first_trade_id``)
         until ``end_us`` or ``to_id`` (exclusive), by ``historicalTrades`` paging."""
-        unit, _ = _unit(market, end_us)
         if from_id is None:
             if start_us is None:
                 raise ValueError("trades needs start_us or from_id")
             from_id = self.first_trade_id(market, symbol, start_us, end_us)
             if from_id is None:
-                return table("trades", [], unit)
+                return table("trades", [])
         pages = self._by_id(
             market,
             "historicalTrades",
             symbol,
-            lambda v: trade_page(v, market),
+            "trades",
             from_id,
             to_id,
             end_us,
             lambda: self.first_trade_id(market, symbol, end_us, end_us + HOUR_US),
         )
-        t = between(table("trades", pages, unit), "time", start_us, end_us)
+        t = between(table("trades", pages), "time", start_us, end_us)
         return below(t, "trade_id", to_id)
 
     def funding_rate(self, market: str, symbol: str, start_us: int, end_us: int) -> pa.Table:
@@ -253,10 +258,10 @@ class RestClient(Transport):
                 "limit": PAGE,
             }
             url = self._url(market, "fundingRate", query)
-            check = _from(-(-cursor // 1000), funding_page, "funding time")
+            check = _parser("fundingRate", market, 1000, -(-cursor // 1000))
             page = self.get_json(market, [url], None, check)[0]
             pages.append(page)
-            if len(page[0]) < PAGE:
+            if page.num_rows < PAGE:
                 break
-            cursor = page[0][-1].as_py() * 1000 + 1
-        return between(table("fundingRate", pages, 1000), "time", start_us, end_us)
+            cursor = _at(page, 0, -1) + 1
+        return between(table("fundingRate", pages), "time", start_us, end_us)

@@ -1,34 +1,22 @@
-"""Checked REST pages (Arrow columns from ``validate``) → tables in exactly the archive schema:
-times scaled to µs and typed as the schema's timestamps, rows sorted by their key with
-duplicates (overlapping pages) dropped, so a row never changes with its source.
+"""Checked REST pages (tables of the archive schema from ``validate.page``) → one table per
+call: the pages concatenated without copying, rows sorted by their key with duplicates
+(overlapping pages) dropped, so a row never changes with its source.
 """
 
 from __future__ import annotations
-
-from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from .._util.arrow import schema
 
-_TIME_COLUMNS = {"klines": (0, 6), "aggTrades": (5,), "trades": (4,), "fundingRate": (0,)}
 
-
-def table(dataset: str, pages: list[list[pa.Array[Any]]], unit: int) -> pa.Table:
-    """The rows of ``pages`` as a ``dataset`` table; times are multiplied by ``unit`` (1 for
-    µs answers, 1000 for ms), then sorted by the first column, duplicates dropped."""
-    s = schema(dataset)
-    times = _TIME_COLUMNS[dataset]
-    cols = []
-    for i, f in enumerate(s):
-        parts = [p[i] for p in pages] or [pa.array([], pa.int64() if i in times else f.type)]
-        col = pa.concat_arrays(parts)
-        if i in times:
-            col = pc.multiply_checked(col, unit)
-        cols.append(col.cast(f.type))
-    t = pa.Table.from_arrays(cols, schema=s)
-    return _sorted_unique(t)
+def table(dataset: str, pages: list[pa.Table]) -> pa.Table:
+    """The rows of ``pages`` as one ``dataset`` table, sorted by the first column,
+    duplicates dropped."""
+    if not pages:
+        return schema(dataset).empty_table()
+    return _sorted_unique(pa.concat_tables(pages))
 
 
 def _sorted_unique(t: pa.Table) -> pa.Table:
