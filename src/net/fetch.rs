@@ -19,6 +19,7 @@ use crate::archive::{parse_checksum, ArchiveOutput, ArchiveStream};
 use crate::error::{Error, Result};
 use crate::model::dataset::Dataset;
 use crate::net::http::{Answer, HttpClient, Tally};
+use crate::net::profile::{self, ArchiveTimes};
 
 /// A `.CHECKSUM` sidecar is one line; anything longer is not one.
 const SIDECAR_MAX: usize = 64 * 1024;
@@ -100,11 +101,12 @@ pub fn spawn_each(
     progress
         .archives_total
         .fetch_add(requests.len() as u64, Ordering::Relaxed);
+    let call = profile::enabled().then(profile::next_call);
     let futs = requests.into_iter().map(|req| {
         let client = client.clone();
         let progress = progress.clone();
         async move {
-            let work = fetch_one(&client, &req, policy, &progress);
+            let work = fetch_one(&client, &req, policy, &progress, call);
             let out = Deadline::run(deadline, &req.url, work, Outcome::Failed).await;
             progress.archives_done.fetch_add(1, Ordering::Relaxed);
             out
@@ -163,15 +165,19 @@ async fn collect<T>(
         .collect()
 }
 
-/// Fetch one archive and (per `policy`) its sidecar, concurrently.
+/// Fetch one archive and (per `policy`) its sidecar, concurrently. `call` numbers the fetch
+/// call when stage timings are recorded (`CKV_PROFILE`, see `net::profile`).
 pub async fn fetch_one(
     client: &HttpClient,
     req: &ArchiveRequest,
     policy: ChecksumPolicy,
     progress: &Progress,
+    call: Option<u64>,
 ) -> Outcome {
+    let start_us = call.map_or(0, |_| profile::now_us());
+    let mut sidecar_us = 0;
     let sidecar = async {
-        match policy {
+        let got = match policy {
             ChecksumPolicy::Skip => Ok(None),
             _ => {
                 let url = format!("{}.CHECKSUM", req.url);
@@ -181,10 +187,15 @@ pub async fn fetch_one(
                     Err(e) => Err(e),
                 }
             }
+        };
+        if call.is_some() {
+            sidecar_us = profile::now_us();
         }
+        got
     };
-    let (body, expected) = tokio::join!(stream_archive(client, req, progress), sidecar);
-    let stream = match body {
+    let body = stream_archive(client, req, progress, call.is_some());
+    let (body, expected) = tokio::join!(body, sidecar);
+    let (stream, stamps) = match body {
         Ok(s) => s,
         Err(Error::NotFound { .. }) => return Outcome::NotFound,
         Err(e) => return Outcome::Failed(e),
@@ -193,7 +204,21 @@ pub async fn fetch_one(
         Ok(e) => e,
         Err(e) => return Outcome::Failed(e),
     };
-    match stream.finish(expected.as_deref()) {
+    let built = std::time::Instant::now();
+    let (finished, cpu) = stream.finish_timed(expected.as_deref());
+    if let Some(call) = call {
+        let times = ArchiveTimes {
+            call,
+            start_us,
+            sidecar_us,
+            end_us: profile::now_us(),
+            cpu,
+            build: built.elapsed(),
+            ..stamps
+        };
+        times.write(file_name(&req.url));
+    }
+    match finished {
         Ok(output) => {
             progress
                 .rows
@@ -208,28 +233,46 @@ pub async fn fetch_one(
 }
 
 /// Download the archive body through an `ArchiveStream`, retrying from scratch on
-/// transport failures, stalls, 5xx and 429.
+/// transport failures, stalls, 5xx and 429. With `timed`, the stamps of the last attempt.
 async fn stream_archive(
     client: &HttpClient,
     req: &ArchiveRequest,
     progress: &Progress,
-) -> Result<ArchiveStream> {
+    timed: bool,
+) -> Result<(ArchiveStream, ArchiveTimes)> {
     let name = file_name(&req.url);
     let tally = &progress.net;
+    let stamp = move || if timed { profile::now_us() } else { 0 };
     client
         .with_retries(tally, || async {
+            let mut t = ArchiveTimes::default();
             let _permit = client.permit().await;
+            t.permit_us = stamp();
             let end = client.attempt_end();
             let resp = client.get_once(&req.url, &[], end, tally).await?;
+            t.head_us = stamp();
             let mut body = client.body(&req.url, resp, end, tally);
             let mut stream = ArchiveStream::new(req.dataset, name);
+            stream.split_parse();
+            let mut thread = None;
+            if timed {
+                stream.time_stages();
+            }
             while let Some(chunk) = body.chunk().await? {
                 progress
                     .bytes
                     .fetch_add(chunk.len() as u64, Ordering::Relaxed);
                 stream.push(&chunk);
+                if timed {
+                    let here = std::thread::current().id();
+                    t.hops += u64::from(thread.is_some_and(|t| t != here));
+                    thread = Some(here);
+                    t.chunks += 1;
+                    t.bytes += chunk.len() as u64;
+                }
             }
-            Ok(stream)
+            t.body_end_us = stamp();
+            Ok((stream, t))
         })
         .await
 }
