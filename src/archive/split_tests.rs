@@ -106,7 +106,7 @@ fn a_split_member_still_checks_crc_and_truncation() {
 fn only_as_many_streams_split_as_there_are_cores() {
     let csv = kline_rows(20_000);
     let body = zip_of(&csv);
-    let mut streams: Vec<ArchiveStream> = (0..cores() + 1)
+    let mut streams: Vec<ArchiveStream> = (0..=cores())
         .map(|_| {
             let mut s = ArchiveStream::new(Dataset::Klines, "a.zip");
             s.split_parse();

@@ -6,14 +6,17 @@
 //! an optional `Deadline` bounds the whole call. `get_all` does the same for REST pages.
 
 mod tasks;
+mod turns;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use tokio::runtime::Handle;
+use bytes::Bytes;
+use tokio::runtime::{Handle, RuntimeFlavor};
 use tokio::sync::mpsc::UnboundedReceiver;
 
 pub use tasks::{Batch, Deadline};
+pub use turns::Turns;
 
 use crate::archive::{parse_checksum, ArchiveOutput, ArchiveStream};
 use crate::error::{Error, Result};
@@ -23,6 +26,11 @@ use crate::net::profile::{self, ArchiveTimes};
 
 /// A `.CHECKSUM` sidecar is one line; anything longer is not one.
 const SIDECAR_MAX: usize = 64 * 1024;
+
+/// Body bytes worked on at once from which the work leaves the runtime's worker to another
+/// thread (`block_in_place`), so that hashing and inflating never hold up the I/O of the
+/// other requests.
+const OFFLOAD_MIN: usize = 32 * 1024;
 
 /// What to do about the `.CHECKSUM` sidecar.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -102,11 +110,13 @@ pub fn spawn_each(
         .archives_total
         .fetch_add(requests.len() as u64, Ordering::Relaxed);
     let call = profile::enabled().then(profile::next_call);
-    let futs = requests.into_iter().map(|req| {
+    let turns = Turns::for_cores();
+    let futs = requests.into_iter().enumerate().map(|(index, req)| {
         let client = client.clone();
         let progress = progress.clone();
+        let turns = turns.clone();
         async move {
-            let work = fetch_one(&client, &req, policy, &progress, call);
+            let work = fetch_one(&client, &req, policy, &progress, call, (&turns, index));
             let out = Deadline::run(deadline, &req.url, work, Outcome::Failed).await;
             progress.archives_done.fetch_add(1, Ordering::Relaxed);
             out
@@ -165,14 +175,16 @@ async fn collect<T>(
         .collect()
 }
 
-/// Fetch one archive and (per `policy`) its sidecar, concurrently. `call` numbers the fetch
-/// call when stage timings are recorded (`CKV_PROFILE`, see `net::profile`).
+/// Fetch one archive and (per `policy`) its sidecar, concurrently; its CPU work takes its
+/// turn (`turn`: the call's `Turns` and this archive's index). `call` numbers the fetch call
+/// when stage timings are recorded (`CKV_PROFILE`, see `net::profile`).
 pub async fn fetch_one(
     client: &HttpClient,
     req: &ArchiveRequest,
     policy: ChecksumPolicy,
     progress: &Progress,
     call: Option<u64>,
+    turn: (&Arc<Turns>, usize),
 ) -> Outcome {
     let start_us = call.map_or(0, |_| profile::now_us());
     let mut sidecar_us = 0;
@@ -193,7 +205,7 @@ pub async fn fetch_one(
         }
         got
     };
-    let body = stream_archive(client, req, progress, call.is_some());
+    let body = stream_archive(client, req, progress, call.is_some(), turn);
     let (body, expected) = tokio::join!(body, sidecar);
     let (stream, stamps) = match body {
         Ok(s) => s,
@@ -233,17 +245,20 @@ pub async fn fetch_one(
 }
 
 /// Download the archive body through an `ArchiveStream`, retrying from scratch on
-/// transport failures, stalls, 5xx and 429. With `timed`, the stamps of the last attempt.
+/// transport failures, stalls, 5xx and 429; chunks wait for the archive's turn (see
+/// `Turns`), the last of them after the connection slot is given back. With `timed`, the
+/// stamps of the last attempt.
 async fn stream_archive(
     client: &HttpClient,
     req: &ArchiveRequest,
     progress: &Progress,
     timed: bool,
+    (turns, index): (&Arc<Turns>, usize),
 ) -> Result<(ArchiveStream, ArchiveTimes)> {
     let name = file_name(&req.url);
     let tally = &progress.net;
     let stamp = move || if timed { profile::now_us() } else { 0 };
-    client
+    let (mut stream, mut place, t) = client
         .with_retries(tally, || async {
             let mut t = ArchiveTimes::default();
             let _permit = client.permit().await;
@@ -258,23 +273,43 @@ async fn stream_archive(
             if timed {
                 stream.time_stages();
             }
+            let mut place = turns.place(index);
             while let Some(chunk) = body.chunk().await? {
                 progress
                     .bytes
                     .fetch_add(chunk.len() as u64, Ordering::Relaxed);
-                stream.push(&chunk);
                 if timed {
-                    let here = std::thread::current().id();
-                    t.hops += u64::from(thread.is_some_and(|t| t != here));
-                    thread = Some(here);
                     t.chunks += 1;
                     t.bytes += chunk.len() as u64;
                 }
+                let pieces = place.offer(chunk);
+                work(&mut stream, &pieces);
+                if timed && !pieces.is_empty() {
+                    let here = std::thread::current().id();
+                    t.hops += u64::from(thread.is_some_and(|t| t != here));
+                    thread = Some(here);
+                }
+                place.idle();
             }
             t.body_end_us = stamp();
-            Ok((stream, t))
+            Ok((stream, place, t))
         })
-        .await
+        .await?;
+    place.drain(|piece| work(&mut stream, &[piece])).await;
+    Ok((stream, t))
+}
+
+/// Push `pieces` through `stream`; a large amount off the runtime's worker (see
+/// `OFFLOAD_MIN`; on a multi-threaded runtime only).
+fn work(stream: &mut ArchiveStream, pieces: &[Bytes]) {
+    let push = |stream: &mut ArchiveStream| pieces.iter().for_each(|p| stream.push(p));
+    let big = pieces.iter().map(Bytes::len).sum::<usize>() >= OFFLOAD_MIN;
+    if big && Handle::try_current().is_ok_and(|h| h.runtime_flavor() == RuntimeFlavor::MultiThread)
+    {
+        tokio::task::block_in_place(|| push(stream));
+    } else {
+        push(stream);
+    }
 }
 
 /// The last path segment of a URL (`BTCUSDT-1m-2023-01-01.zip`).
