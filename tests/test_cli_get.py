@@ -242,9 +242,8 @@ def test_version_and_help():
 
 def stderr_on_a_terminal(args: list[str]) -> str:
     """Run ``ckv`` with stderr on a pseudo-terminal; what it wrote there."""
-    import pty
-
     import fcntl
+    import pty
     import struct
     import termios
 

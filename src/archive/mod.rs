@@ -13,6 +13,7 @@
 
 mod header;
 mod limits;
+mod parse_thread;
 mod stream;
 pub mod write;
 
@@ -22,6 +23,8 @@ mod descriptor_tests;
 mod fuzz;
 #[cfg(all(test, not(feature = "python")))]
 pub(crate) mod probe;
+#[cfg(test)]
+mod split_tests;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
@@ -33,7 +36,7 @@ use crate::error::{Error, Result};
 use crate::model::dataset::Dataset;
 
 pub use limits::{ArchiveLimits, RATIO_GRACE};
-pub use stream::ArchiveStream;
+pub use stream::{ArchiveStream, StageCpu};
 
 /// What a fully consumed archive gives.
 #[derive(Debug)]

@@ -9,17 +9,25 @@
 //! digest, completeness, the end-of-central-directory record, CRC-32 and both sizes (from the
 //! local header or the data descriptor).
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::OnceLock;
+use std::time::Duration;
+
 use flate2::{Crc, Decompress, FlushDecompress, Status};
 use sha2::{Digest, Sha256};
 
 use super::header::{check_descriptor, parse_local, Actual, Member, DESCRIPTOR_MAX};
 use super::limits::ArchiveLimits;
+use super::parse_thread::ParseThread;
 use super::{hex, ArchiveOutput};
 use crate::error::{Error, Result};
 use crate::model::dataset::Dataset;
 use crate::parse::CsvParser;
 
 const INFLATE_CHUNK: usize = 256 * 1024;
+/// A member is parsed on a thread of its own (see `split_parse`) once this much of it has been
+/// inflated: smaller ones are not worth a thread.
+pub(super) const SPLIT_AFTER: u64 = 1 << 20;
 /// Bytes kept from the end of the body, where the end-of-central-directory record must be.
 const TAIL_KEEP: usize = 1024;
 
@@ -42,6 +50,86 @@ pub struct ArchiveStream {
     parser: Option<CsvParser>,
     failed: Option<Error>,
     tail: Vec<u8>,
+    /// Whether to time the stages (`CKV_PROFILE`), and the times so far.
+    timing: bool,
+    cpu: StageCpu,
+    /// Set by `split_parse`: this stream counts among the splittable ones.
+    split: Option<Splittable>,
+    /// The parser when it runs on its own thread (then `parser` is `None`).
+    thread: Option<ParseThread>,
+    /// Split past `SPLIT_AFTER` whatever else runs (tests).
+    forced: bool,
+}
+
+/// Streams allowed to split (`split_parse`) that are still alive.
+static SPLITTABLE: AtomicUsize = AtomicUsize::new(0);
+
+/// Membership of one stream in `SPLITTABLE`, left when the stream is dropped or finished.
+struct Splittable;
+
+impl Splittable {
+    fn join() -> Self {
+        SPLITTABLE.fetch_add(1, Ordering::Relaxed);
+        Splittable
+    }
+}
+
+impl Drop for Splittable {
+    fn drop(&mut self) {
+        SPLITTABLE.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+pub(super) fn cores() -> usize {
+    static CORES: OnceLock<usize> = OnceLock::new();
+    *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+}
+
+/// CPU time of the archive stage's work on one body, accumulated chunk by chunk (measured only
+/// when asked, see `ArchiveStream::time_stages`).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct StageCpu {
+    pub sha: Duration,
+    pub inflate: Duration,
+    pub parse: Duration,
+}
+
+/// Run `f`, adding the CPU time it took (of this thread; elapsed time where there is no
+/// thread clock) to `acc` when `on`.
+#[inline]
+fn timed<T>(on: bool, acc: &mut Duration, f: impl FnOnce() -> T) -> T {
+    if !on {
+        return f();
+    }
+    let t = thread_clock();
+    let out = f();
+    *acc += thread_clock().saturating_sub(t);
+    out
+}
+
+/// This thread's CPU time (a figure that load on other threads does not inflate).
+#[cfg(target_os = "linux")]
+pub(super) fn thread_clock() -> Duration {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid timespec to write into; the clock id is a constant of the OS.
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &raw mut ts) };
+    if rc != 0 {
+        return Duration::ZERO;
+    }
+    Duration::new(
+        u64::try_from(ts.tv_sec).unwrap_or(0),
+        u32::try_from(ts.tv_nsec).unwrap_or(0),
+    )
+}
+
+/// Elapsed time since the first call, where there is no thread CPU clock.
+#[cfg(not(target_os = "linux"))]
+pub(super) fn thread_clock() -> Duration {
+    static START: OnceLock<std::time::Instant> = OnceLock::new();
+    START.get_or_init(std::time::Instant::now).elapsed()
 }
 
 impl ArchiveStream {
@@ -70,13 +158,40 @@ impl ArchiveStream {
             parser: Some(CsvParser::new(dataset, &format!("{csv_name}.csv"))),
             failed: None,
             tail: Vec::with_capacity(2 * TAIL_KEEP),
+            timing: false,
+            cpu: StageCpu::default(),
+            split: None,
+            thread: None,
+            forced: false,
         }
+    }
+
+    /// `split_parse`, but past `SPLIT_AFTER` whatever else runs (tests of the split itself).
+    #[cfg(test)]
+    pub(crate) fn force_split(&mut self) {
+        self.split_parse();
+        self.forced = true;
+    }
+
+    /// Let a large deflated member (past `SPLIT_AFTER` inflated bytes) be parsed on a thread of
+    /// its own while this one hashes and inflates, when fewer such streams are alive than there
+    /// are cores (with more, the cores are busy anyway). Results and errors are the same.
+    pub fn split_parse(&mut self) {
+        if self.split.is_none() {
+            self.split = Some(Splittable::join());
+        }
+    }
+
+    /// Measure the CPU time of hashing, inflating and parsing from now on.
+    pub fn time_stages(&mut self) {
+        self.timing = true;
     }
 
     /// Consume the next piece of the body. Content errors are remembered, not returned, so the
     /// rest of the body is still hashed and a checksum mismatch can be told apart.
     pub fn push(&mut self, chunk: &[u8]) {
-        self.sha.update(chunk);
+        let sha = &mut self.sha;
+        timed(self.timing, &mut self.cpu.sha, || sha.update(chunk));
         self.total += chunk.len() as u64;
         self.keep_tail(chunk);
         if self.failed.is_some() {
@@ -96,9 +211,39 @@ impl ArchiveStream {
         }
     }
 
-    /// Bytes reserved by the parser's columns so far (see `CsvParser::reserved_bytes`).
+    /// Bytes reserved by the parser's columns so far (see `CsvParser::reserved_bytes`; 0 while
+    /// the parser runs on its own thread).
     pub fn reserved_bytes(&self) -> usize {
         self.parser.as_ref().map_or(0, CsvParser::reserved_bytes)
+    }
+
+    /// True when the parser runs on its own thread.
+    pub fn is_split(&self) -> bool {
+        self.thread.is_some()
+    }
+
+    /// Move the parser to its own thread if `split_parse` allows it and it is worth it now.
+    fn maybe_split(&mut self) {
+        if self.split.is_none()
+            || self.inflater.total_out() < SPLIT_AFTER
+            || (!self.forced && SPLITTABLE.load(Ordering::Relaxed) >= cores())
+        {
+            return;
+        }
+        if let Some(parser) = self.parser.take() {
+            let crc = std::mem::replace(&mut self.crc, Crc::new());
+            match ParseThread::start(parser, crc, INFLATE_CHUNK) {
+                Ok(t) => {
+                    self.thread = Some(t);
+                    self.out = Vec::new(); // pieces now travel in the thread's buffers
+                }
+                Err(back) => {
+                    let (parser, crc) = *back;
+                    self.parser = Some(parser);
+                    self.crc = crc;
+                }
+            }
+        }
     }
 
     fn keep_tail(&mut self, chunk: &[u8]) {
@@ -180,14 +325,23 @@ impl ArchiveStream {
     }
 
     /// Inflate `data` into the parser; returns the bytes after the end of the deflate stream.
+    /// With the parser on its own thread, each piece goes there in a buffer of its own.
     fn inflate<'a>(&mut self, mut data: &'a [u8]) -> Result<&'a [u8]> {
         while !data.is_empty() && !self.done {
-            self.out.clear();
+            if self.thread.is_none() {
+                self.maybe_split();
+            }
+            let mut out = match &self.thread {
+                Some(t) => t.buffer(),
+                None => std::mem::take(&mut self.out),
+            };
+            out.clear();
             let before_in = self.inflater.total_in();
-            let status = self
-                .inflater
-                .decompress_vec(data, &mut self.out, FlushDecompress::None)
-                .map_err(|e| Error::archive(&self.file, format!("bad deflate data: {e}")))?;
+            let inflater = &mut self.inflater;
+            let status = timed(self.timing, &mut self.cpu.inflate, || {
+                inflater.decompress_vec(data, &mut out, FlushDecompress::None)
+            })
+            .map_err(|e| Error::archive(&self.file, format!("bad deflate data: {e}")))?;
             let used = (self.inflater.total_in() - before_in) as usize;
             data = &data[used..];
             // Before the parser takes any memory for this piece.
@@ -196,13 +350,32 @@ impl ArchiveStream {
                 self.inflater.total_out(),
                 self.inflater.total_in(),
             )?;
-            self.crc.update(&self.out);
-            if let Some(p) = self.parser.as_mut() {
-                p.feed(&self.out)?;
+            let stalled = used == 0 && out.is_empty();
+            match &self.thread {
+                Some(t) => {
+                    if !out.is_empty() {
+                        t.send(out);
+                    }
+                    if t.failed() {
+                        // The parser's error is taken from its thread by `finish`.
+                        return Err(Error::Internal("the parser failed on its thread".into()));
+                    }
+                }
+                None => {
+                    let crc = &mut self.crc;
+                    timed(self.timing, &mut self.cpu.inflate, || crc.update(&out));
+                    if let Some(p) = self.parser.as_mut() {
+                        let fed = timed(self.timing, &mut self.cpu.parse, || p.feed(&out));
+                        self.out = out;
+                        fed?;
+                    } else {
+                        self.out = out;
+                    }
+                }
             }
             if status == Status::StreamEnd {
                 self.done = true;
-            } else if used == 0 && self.out.is_empty() {
+            } else if stalled {
                 return Err(Error::archive(&self.file, "deflate stream stalled"));
             }
         }
@@ -211,16 +384,37 @@ impl ArchiveStream {
 
     /// Finish: verify digest (when `expected_sha256` is given), completeness, CRC and sizes,
     /// then build the batch.
-    pub fn finish(mut self, expected_sha256: Option<&str>) -> Result<ArchiveOutput> {
+    pub fn finish(self, expected_sha256: Option<&str>) -> Result<ArchiveOutput> {
+        self.finish_timed(expected_sha256).0
+    }
+
+    /// `finish`, and the CPU time of the stages so far (the parser's thread included; zero
+    /// unless `time_stages` was called).
+    pub fn finish_timed(
+        mut self,
+        expected_sha256: Option<&str>,
+    ) -> (Result<ArchiveOutput>, StageCpu) {
+        let out = self.finish_mut(expected_sha256);
+        (out, self.cpu)
+    }
+
+    fn finish_mut(&mut self, expected_sha256: Option<&str>) -> Result<ArchiveOutput> {
         let sha256 = hex(&self.sha.finalize_reset());
         if let Some(expected) = expected_sha256 {
             if !expected.eq_ignore_ascii_case(&sha256) {
                 return Err(Error::Checksum {
-                    file: self.file,
+                    file: std::mem::take(&mut self.file),
                     expected: expected.to_ascii_lowercase(),
                     actual: sha256,
                 });
             }
+        }
+        // The parser on its own thread comes back; its first error came before any of ours.
+        let mut thread_crc = None;
+        if let Some((parser, crc, cpu)) = self.thread.take().map(ParseThread::finish) {
+            self.cpu.parse += cpu;
+            self.parser = Some(parser?);
+            thread_crc = Some(crc);
         }
         if let Some(e) = self.failed.take() {
             return Err(e);
@@ -243,7 +437,7 @@ impl ArchiveStream {
             )));
         }
         let actual = Actual {
-            crc32: self.crc.sum(),
+            crc32: thread_crc.unwrap_or_else(|| self.crc.sum()),
             compressed: match member.deflated {
                 true => self.inflater.total_in(),
                 false => self.stored_done,

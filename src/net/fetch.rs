@@ -6,22 +6,36 @@
 //! an optional `Deadline` bounds the whole call. `get_all` does the same for REST pages.
 
 mod tasks;
+mod turns;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use tokio::runtime::Handle;
+use bytes::Bytes;
+use tokio::runtime::{Handle, RuntimeFlavor};
 use tokio::sync::mpsc::UnboundedReceiver;
 
 pub use tasks::{Batch, Deadline};
+pub use turns::Turns;
 
 use crate::archive::{parse_checksum, ArchiveOutput, ArchiveStream};
 use crate::error::{Error, Result};
 use crate::model::dataset::Dataset;
 use crate::net::http::{Answer, HttpClient, Tally};
+use crate::net::profile::{self, ArchiveTimes};
 
 /// A `.CHECKSUM` sidecar is one line; anything longer is not one.
 const SIDECAR_MAX: usize = 64 * 1024;
+
+/// Body bytes worked on at once from which the work leaves the runtime's worker to another
+/// thread (`block_in_place`), so that hashing and inflating never hold up the I/O of the
+/// other requests (a monthly archive comes in pieces of about 200 KiB); below it, as for the
+/// ~70 KiB bodies of daily klines, the hand-over costs more than it saves.
+const OFFLOAD_MIN: usize = 128 * 1024;
+
+/// Bodies declared smaller than this work at once, without taking turns (see `Turns`): a
+/// small archive is done in a piece or two, and its turns would cost more than its order.
+const TURNS_MIN: u64 = 1 << 20;
 
 /// What to do about the `.CHECKSUM` sidecar.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -100,11 +114,14 @@ pub fn spawn_each(
     progress
         .archives_total
         .fetch_add(requests.len() as u64, Ordering::Relaxed);
-    let futs = requests.into_iter().map(|req| {
+    let call = profile::enabled().then(profile::next_call);
+    let turns = Turns::for_cores();
+    let futs = requests.into_iter().enumerate().map(|(index, req)| {
         let client = client.clone();
         let progress = progress.clone();
+        let turns = turns.clone();
         async move {
-            let work = fetch_one(&client, &req, policy, &progress);
+            let work = fetch_one(&client, &req, policy, &progress, call, (&turns, index));
             let out = Deadline::run(deadline, &req.url, work, Outcome::Failed).await;
             progress.archives_done.fetch_add(1, Ordering::Relaxed);
             out
@@ -163,15 +180,21 @@ async fn collect<T>(
         .collect()
 }
 
-/// Fetch one archive and (per `policy`) its sidecar, concurrently.
+/// Fetch one archive and (per `policy`) its sidecar, concurrently; its CPU work takes its
+/// turn (`turn`: the call's `Turns` and this archive's index). `call` numbers the fetch call
+/// when stage timings are recorded (`CKV_PROFILE`, see `net::profile`).
 pub async fn fetch_one(
     client: &HttpClient,
     req: &ArchiveRequest,
     policy: ChecksumPolicy,
     progress: &Progress,
+    call: Option<u64>,
+    turn: (&Arc<Turns>, usize),
 ) -> Outcome {
+    let start_us = call.map_or(0, |_| profile::now_us());
+    let mut sidecar_us = 0;
     let sidecar = async {
-        match policy {
+        let got = match policy {
             ChecksumPolicy::Skip => Ok(None),
             _ => {
                 let url = format!("{}.CHECKSUM", req.url);
@@ -181,10 +204,15 @@ pub async fn fetch_one(
                     Err(e) => Err(e),
                 }
             }
+        };
+        if call.is_some() {
+            sidecar_us = profile::now_us();
         }
+        got
     };
-    let (body, expected) = tokio::join!(stream_archive(client, req, progress), sidecar);
-    let stream = match body {
+    let body = stream_archive(client, req, progress, call.is_some(), turn);
+    let (body, expected) = tokio::join!(body, sidecar);
+    let (stream, stamps) = match body {
         Ok(s) => s,
         Err(Error::NotFound { .. }) => return Outcome::NotFound,
         Err(e) => return Outcome::Failed(e),
@@ -193,7 +221,21 @@ pub async fn fetch_one(
         Ok(e) => e,
         Err(e) => return Outcome::Failed(e),
     };
-    match stream.finish(expected.as_deref()) {
+    let built = std::time::Instant::now();
+    let (finished, cpu) = stream.finish_timed(expected.as_deref());
+    if let Some(call) = call {
+        let times = ArchiveTimes {
+            call,
+            start_us,
+            sidecar_us,
+            end_us: profile::now_us(),
+            cpu,
+            build: built.elapsed(),
+            ..stamps
+        };
+        times.write(file_name(&req.url));
+    }
+    match finished {
         Ok(output) => {
             progress
                 .rows
@@ -208,30 +250,76 @@ pub async fn fetch_one(
 }
 
 /// Download the archive body through an `ArchiveStream`, retrying from scratch on
-/// transport failures, stalls, 5xx and 429.
+/// transport failures, stalls, 5xx and 429; chunks wait for the archive's turn (see
+/// `Turns`), the last of them after the connection slot is given back. With `timed`, the
+/// stamps of the last attempt.
 async fn stream_archive(
     client: &HttpClient,
     req: &ArchiveRequest,
     progress: &Progress,
-) -> Result<ArchiveStream> {
+    timed: bool,
+    (turns, index): (&Arc<Turns>, usize),
+) -> Result<(ArchiveStream, ArchiveTimes)> {
     let name = file_name(&req.url);
     let tally = &progress.net;
-    client
+    let stamp = move || if timed { profile::now_us() } else { 0 };
+    let (mut stream, mut place, t) = client
         .with_retries(tally, || async {
+            let mut t = ArchiveTimes::default();
             let _permit = client.permit().await;
+            t.permit_us = stamp();
             let end = client.attempt_end();
             let resp = client.get_once(&req.url, &[], end, tally).await?;
+            t.head_us = stamp();
+            let small = resp.content_length().is_some_and(|n| n < TURNS_MIN);
             let mut body = client.body(&req.url, resp, end, tally);
             let mut stream = ArchiveStream::new(req.dataset, name);
+            stream.split_parse();
+            let mut thread = None;
+            if timed {
+                stream.time_stages();
+            }
+            let mut place = turns.place(index);
             while let Some(chunk) = body.chunk().await? {
                 progress
                     .bytes
                     .fetch_add(chunk.len() as u64, Ordering::Relaxed);
-                stream.push(&chunk);
+                if timed {
+                    t.chunks += 1;
+                    t.bytes += chunk.len() as u64;
+                }
+                let pieces = if small {
+                    vec![chunk]
+                } else {
+                    place.offer(chunk)
+                };
+                work(&mut stream, &pieces);
+                if timed && !pieces.is_empty() {
+                    let here = std::thread::current().id();
+                    t.hops += u64::from(thread.is_some_and(|t| t != here));
+                    thread = Some(here);
+                }
+                place.idle();
             }
-            Ok(stream)
+            t.body_end_us = stamp();
+            Ok((stream, place, t))
         })
-        .await
+        .await?;
+    place.drain(|piece| work(&mut stream, &[piece])).await;
+    Ok((stream, t))
+}
+
+/// Push `pieces` through `stream`; a large amount off the runtime's worker (see
+/// `OFFLOAD_MIN`; on a multi-threaded runtime only).
+fn work(stream: &mut ArchiveStream, pieces: &[Bytes]) {
+    let push = |stream: &mut ArchiveStream| pieces.iter().for_each(|p| stream.push(p));
+    let big = pieces.iter().map(Bytes::len).sum::<usize>() >= OFFLOAD_MIN;
+    if big && Handle::try_current().is_ok_and(|h| h.runtime_flavor() == RuntimeFlavor::MultiThread)
+    {
+        tokio::task::block_in_place(|| push(stream));
+    } else {
+        push(stream);
+    }
 }
 
 /// The last path segment of a URL (`BTCUSDT-1m-2023-01-01.zip`).

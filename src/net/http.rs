@@ -92,6 +92,7 @@ const ERROR_BODY_MAX: usize = 4096;
 impl HttpClient {
     /// Build a client from `config`.
     pub fn new(config: HttpConfig) -> Result<Self> {
+        let t = std::time::Instant::now();
         // Ring as the rustls crypto provider; a second install attempt is harmless.
         let _ = rustls::crypto::ring::default_provider().install_default();
         let connections = config.max_connections.clamp(1, Semaphore::MAX_PERMITS);
@@ -104,6 +105,7 @@ impl HttpClient {
             .user_agent(config.user_agent.clone())
             .build()
             .map_err(|e| Error::Invalid(format!("cannot build the HTTP client: {e}")))?;
+        super::profile::startup("HTTP client", t.elapsed());
         Ok(HttpClient {
             inner,
             permits: Arc::new(Semaphore::new(connections)),

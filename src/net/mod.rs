@@ -9,4 +9,5 @@
 
 pub mod fetch;
 pub mod http;
+pub mod profile;
 pub mod runtime;

@@ -25,6 +25,7 @@ pub fn get() -> Arc<Runtime> {
             std::mem::forget(old);
         }
     }
+    let t = std::time::Instant::now();
     let rt = Arc::new(
         tokio::runtime::Builder::new_multi_thread()
             .worker_threads(std::thread::available_parallelism().map_or(2, |n| n.get()))
@@ -33,6 +34,7 @@ pub fn get() -> Arc<Runtime> {
             .build()
             .expect("building the tokio runtime"),
     );
+    super::profile::startup("tokio runtime", t.elapsed());
     *guard = Some((pid, rt.clone()));
     rt
 }

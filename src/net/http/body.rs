@@ -126,19 +126,36 @@ impl<'a> Body<'a> {
         }
     }
 
-    /// The whole body, failing (not retryable) beyond `limit` bytes.
+    /// The whole body, failing (not retryable) beyond `limit` bytes. A body that arrives in
+    /// one piece is returned as it is; otherwise the pieces are copied once into a buffer sized
+    /// by the declared length (capped at `limit`), so a large body is never regrown.
     pub async fn read_all(mut self, limit: usize) -> Result<Bytes> {
+        let declared = self
+            .resp
+            .content_length()
+            .map_or(0, |n| usize::try_from(n).unwrap_or(usize::MAX));
+        let mut first: Option<Bytes> = None;
         let mut buf = BytesMut::new();
+        let mut len = 0usize;
         while let Some(c) = self.chunk().await? {
-            if buf.len() + c.len() > limit {
+            len += c.len();
+            if len > limit {
                 return Err(Error::Protocol {
                     url: self.url.to_string(),
                     reason: format!("body larger than {limit} bytes"),
                 });
             }
-            buf.extend_from_slice(&c);
+            match first.take() {
+                None if buf.is_empty() => first = Some(c),
+                None => buf.extend_from_slice(&c),
+                Some(head) => {
+                    buf.reserve(declared.clamp(len, limit));
+                    buf.extend_from_slice(&head);
+                    buf.extend_from_slice(&c);
+                }
+            }
         }
-        Ok(buf.freeze())
+        Ok(first.unwrap_or_else(|| buf.freeze()))
     }
 
     /// At most the first `limit` bytes, whatever goes wrong after them (for error bodies).
