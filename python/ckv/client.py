@@ -86,6 +86,20 @@ def _seconds(name: str, value: float, most: float = 1e6) -> float:
     return float(value)
 
 
+def kline_interval(interval: str, price: str, market: str) -> str:
+    """The canonical ``interval`` of a klines call, after checking it goes with ``price`` and
+    ``market`` (``ValueError`` naming what does not)."""
+    iv = canonical_interval(interval)
+    if iv not in INTERVALS:
+        raise ValueError(f"invalid interval {iv!r}; valid intervals are {', '.join(INTERVALS)}")
+    _choice("price", price, PRICES)
+    if iv == "1s" and market != "spot":
+        raise ValueError("1s klines exist on spot only")
+    if price != "trade" and market == "spot":
+        raise ValueError(f"price={price!r} klines exist on um and cm only")
+    return iv
+
+
 class Client:
     """Holds the cache, one HTTP client (Vision and REST share it) and the settings.
 
@@ -336,14 +350,7 @@ class Client:
         Only closed candles are returned. On COIN-M, ``volume`` is contracts and
         ``quote_volume`` base-asset volume, as Binance publishes them.
         """
-        iv = canonical_interval(interval)
-        if iv not in INTERVALS:
-            raise ValueError(f"invalid interval {iv!r}; valid intervals are {', '.join(INTERVALS)}")
-        _choice("price", price, PRICES)
-        if iv == "1s" and market != "spot":
-            raise ValueError("1s klines exist on spot only")
-        if price != "trade" and market == "spot":
-            raise ValueError(f"price={price!r} klines exist on um and cm only")
+        iv = kline_interval(interval, price, market)
         reqs, many = self._requests(
             market,
             PRICE_DATASET[price],

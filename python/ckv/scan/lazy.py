@@ -12,23 +12,21 @@ only the columns the query uses are converted.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import polars as pl
 
 from .._util.times import EPOCH, TimeLike, to_us
 from .._util.vocab import (
-    INTERVALS,
     PRICE_DATASET,
-    PRICES,
     Interval,
     Market,
     OnBadArchive,
     OnGap,
     Price,
     Source,
-    canonical_interval,
 )
-from ..client import Client, default_client
+from ..client import Client, default_client, kline_interval
 from .source import lazy_frame
 
 __all__ = ["scan_agg_trades", "scan_funding_rate", "scan_klines", "scan_trades"]
@@ -56,15 +54,7 @@ def scan_klines(
     ``get_klines``'s rows and columns, read when collected (``client``: the default one when
     ``None``). A filter on ``open_time`` narrows what is fetched and opened."""
     c = client or default_client()
-    iv = canonical_interval(interval)
-    if iv not in INTERVALS:
-        raise ValueError(f"invalid interval {iv!r}; valid intervals are {', '.join(INTERVALS)}")
-    if price not in PRICES:
-        raise ValueError(f"price must be one of {', '.join(PRICES)}; got {price!r}")
-    if iv == "1s" and market != "spot":
-        raise ValueError("1s klines exist on spot only")
-    if price != "trade" and market == "spot":
-        raise ValueError(f"price={price!r} klines exist on um and cm only")
+    iv = kline_interval(interval, price, market)
     req = c._request(
         market,
         PRICE_DATASET[price],
@@ -105,30 +95,16 @@ def scan_agg_trades(
     client: Client | None = None,
 ) -> pl.LazyFrame:
     """Aggregate trades with ``time`` in ``[start, end)``, lazily (see ``scan_klines``)."""
-    c = client or default_client()
-    req = c._request(
-        market,
+    return _keyed(
+        client or default_client(),
         "aggTrades",
         symbol,
-        None,
-        "trade",
         start,
-        to_us(end, "end"),
+        end,
+        market=market,
         source=source,
         on_gap=on_gap,
         on_bad_archive=on_bad_archive,
-    )
-    return lazy_frame(
-        req,
-        lambda a, b: c.get_agg_trades(
-            symbol,
-            _at(a),
-            _at(b),
-            market=market,
-            source=source,
-            on_gap=on_gap,
-            on_bad_archive=on_bad_archive,
-        ),
     )
 
 
@@ -144,30 +120,16 @@ def scan_trades(
     client: Client | None = None,
 ) -> pl.LazyFrame:
     """Individual trades with ``time`` in ``[start, end)``, lazily (see ``scan_klines``)."""
-    c = client or default_client()
-    req = c._request(
-        market,
+    return _keyed(
+        client or default_client(),
         "trades",
         symbol,
-        None,
-        "trade",
         start,
-        to_us(end, "end"),
+        end,
+        market=market,
         source=source,
         on_gap=on_gap,
         on_bad_archive=on_bad_archive,
-    )
-    return lazy_frame(
-        req,
-        lambda a, b: c.get_trades(
-            symbol,
-            _at(a),
-            _at(b),
-            market=market,
-            source=source,
-            on_gap=on_gap,
-            on_bad_archive=on_bad_archive,
-        ),
     )
 
 
@@ -186,28 +148,38 @@ def scan_funding_rate(
     ``scan_klines``)."""
     if market == "spot":
         raise ValueError("funding rates exist on um and cm only")
-    c = client or default_client()
-    req = c._request(
-        market,
+    return _keyed(
+        client or default_client(),
         "fundingRate",
         symbol,
-        None,
-        "trade",
         start,
-        to_us(end, "end"),
+        end,
+        market=market,
         source=source,
         on_gap=on_gap,
         on_bad_archive=on_bad_archive,
     )
-    return lazy_frame(
-        req,
-        lambda a, b: c.get_funding_rate(
-            symbol,
-            _at(a),
-            _at(b),
-            market=market,
-            source=source,
-            on_gap=on_gap,
-            on_bad_archive=on_bad_archive,
-        ),
-    )
+
+
+def _keyed(
+    c: Client,
+    dataset: str,
+    symbol: str,
+    start: TimeLike,
+    end: TimeLike,
+    *,
+    market: Market,
+    source: Source,
+    on_gap: OnGap,
+    on_bad_archive: OnBadArchive,
+) -> pl.LazyFrame:
+    """The scan of a dataset keyed by ``time`` (aggTrades, trades, fundingRate): its request
+    checked now, its rows read through the matching getter when collected."""
+    getter = {
+        "aggTrades": c.get_agg_trades,
+        "trades": c.get_trades,
+        "fundingRate": c.get_funding_rate,
+    }[dataset]
+    opts: dict[str, Any] = {"source": source, "on_gap": on_gap, "on_bad_archive": on_bad_archive}
+    req = c._request(market, dataset, symbol, None, "trade", start, to_us(end, "end"), **opts)
+    return lazy_frame(req, lambda a, b: getter(symbol, _at(a), _at(b), market=market, **opts))
