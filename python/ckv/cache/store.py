@@ -26,6 +26,7 @@ import pyarrow as pa
 
 from .. import _core
 from .._util.arrow import to_table
+from .._util.procs import pid_alive as _alive
 from .._util.warn import find_stacklevel
 from ..exceptions import CacheError, DataWarning
 from ..planner.meta import PartitionMeta
@@ -172,16 +173,6 @@ def stale_temps(folder: Path) -> list[Path]:
         if old or (pid is not None and pid != os.getpid() and not _alive(pid)):
             out.append(tmp)
     return out
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _cache_error(path: Path, what: str, e: OSError) -> CacheError:

@@ -15,6 +15,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .._util.procs import pid_alive as _alive
+
 if TYPE_CHECKING:
     import pyarrow as pa
 
@@ -63,16 +65,6 @@ def _write(table: pa.Table, sink: Any, fmt: str, *, stream: bool) -> None:
     else:
         with pa.ipc.new_file(sink, table.schema) as w:
             w.write_table(table)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _remove_stale_temps(folder: Path, name: str) -> None:
