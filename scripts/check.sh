@@ -11,6 +11,12 @@ echo "== toolchain"
 command -v cargo >/dev/null || { echo "cargo not found: install Rust (rustup) first" >&2; exit 1; }
 rustup component add rustfmt clippy >/dev/null 2>&1 || true
 python3 -m pip install -q --upgrade pip "maturin>=1.7,<2"
+# nginx: the peers bench's loopback server (its test runs the real nginx; skipped without it)
+if ! command -v nginx >/dev/null && ! [ -x /usr/sbin/nginx ] && command -v apt-get >/dev/null \
+    && [ "$(id -u)" = 0 ]; then
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx) >/dev/null \
+        || echo "nginx could not be installed: its bench test will say it skipped" >&2
+fi
 
 echo "== build the prebuilt wheel (abi3, manylinux2014), install it with its test extra"
 # One release build serves every stage: the wheel is what the tests run against, and what the

@@ -20,6 +20,7 @@ import pyarrow as pa
 import pytest
 
 from ckv.bench import peer_runners, peers
+from ckv.bench.peers_nginx import nginx_path, serve_static
 from ckv.bench.peers_server import build_year, serve_year
 from ckv.sim import Simulator
 from ckv.vision import archive_url
@@ -116,10 +117,13 @@ def test_server_bodies_listing_and_rest(year):
         assert s.misses
 
 
-@pytest.mark.parametrize("name", ["ckv.fcp_cold", "script_16t"])
+@pytest.mark.parametrize(
+    "name", ["ckv.fcp_cold", "ckv.fcp_cold_daily", "script_16t", "script_16t_monthly"]
+)
 def test_runners_return_the_span(year, tmp_path, name):
-    """ckv's runner (ckv.get_klines into a fresh cache) and the 16-thread script, as the bench
-    runs them, against the server: their summaries equal the archives'."""
+    """ckv's runners (ckv.get_klines into a fresh cache, from monthly or only daily archives)
+    and the 16-thread scripts, as the bench runs them, against the server: their summaries
+    equal the archives', and they time their imports and their work apart."""
     y, _ = year
     peer = next(p for p in peers.PEERS if p.name == name)
     python, reason = peers.install(peer, tmp_path, print)
@@ -131,7 +135,14 @@ def test_runners_return_the_span(year, tmp_path, name):
                 "first": str(FIRST), "last": str(FIRST + dt.timedelta(days=DAYS - 1))}  # fmt: skip
         (tmp_path / "out").mkdir()
         got = peers.run_runner(python, script, args)
+        misses, hits = sorted(set(s.misses)), set(s.hits)
     assert got == peers.truth(y)
+    assert 0 < got.imports_s and 0 < got.work_s < 600
+    if name == "ckv.fcp_cold_daily":  # its Vision has no monthly archives
+        assert all("/daily-only/data/spot/monthly/" in m for m in misses)
+        assert "/daily-only" + y.daily[0] in hits
+    else:
+        assert misses == []
 
 
 def test_a_runner_that_fails_says_why(tmp_path):
@@ -146,3 +157,40 @@ def test_a_runner_that_fails_says_why(tmp_path):
 def test_peers_workload_needs_the_real_year(tmp_path):
     with pytest.raises(peers.BenchRefused, match="spot_klines_btcusdt_1m_2023"):
         peers.run_peers(1, real_dir=tmp_path)
+
+
+def test_daily_only_prefix_has_no_monthly_archives(year):
+    y, _ = year
+    with serve_year(y) as s:
+        daily = y.daily[0]
+        assert get(s.root + "/daily-only" + daily) == y.routes[daily]
+        assert get(s.root + "/daily-only" + daily + ".CHECKSUM") == y.routes[daily + ".CHECKSUM"]
+        with pytest.raises(urllib.error.HTTPError):
+            get(s.root + "/daily-only" + y.monthly[0])
+
+
+def test_nginx_sends_the_files_and_passes_the_rest(year):
+    """nginx in front: every archive and sidecar byte for byte, /daily-only/ without the
+    monthly archives, the listing and REST from the Python server behind it, 404s recorded."""
+    nginx = nginx_path()
+    if nginx is None:
+        pytest.skip("nginx is not installed (apt install nginx; scripts/check.sh installs it)")
+    y, _ = year
+    with serve_year(y) as s, serve_static(nginx, y.routes, s.root) as root:
+        for path in [*y.daily, *y.monthly]:
+            assert get(root + path) == y.routes[path]
+            assert get(root + path + ".CHECKSUM") == y.routes[path + ".CHECKSUM"]
+        assert s.hits == []  # nginx sent them itself
+        assert get(root + "/daily-only" + y.daily[-1]) == y.routes[y.daily[-1]]
+        with pytest.raises(urllib.error.HTTPError) as e:
+            get(root + "/daily-only" + y.monthly[0])
+        assert e.value.code == 404
+        assert b"ListBucketResult" in get(root + "/bucket?prefix=data/spot/monthly/&delimiter=/")
+        start = y.open_times[5]
+        rows = json.loads(
+            get(f"{root}/api/v3/klines?symbol=BTCUSDT&interval=1m&startTime={start}&limit=2")
+        )
+        assert [r[0] for r in rows] == y.open_times[5:7]
+        with pytest.raises(urllib.error.HTTPError):
+            get(root + "/data/spot/daily/klines/BTCUSDT/1m/BTCUSDT-1m-2023-03-01.zip")
+        assert any(m.endswith("BTCUSDT-1m-2023-03-01.zip") for m in s.misses)

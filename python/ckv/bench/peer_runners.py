@@ -14,6 +14,7 @@ MARK = "ckv-bench-summary:"  # starts the summary's line (peers print progress w
 
 # Shared by every script: the arguments, and the summary of a DataFrame of klines.
 PRELUDE = (
+    "import time\nT_IMPORTS = time.perf_counter()\n"
     f"MARK = {MARK!r}\n"
     + """
 import glob, io, json, os, sys, zipfile
@@ -49,9 +50,20 @@ def load_zips(pattern):
     return pl.concat(frames)
 
 
+T_WORK = None
+
+
+def started():  # called by each script after its imports: the work starts here
+    global T_WORK
+    T_WORK = time.perf_counter()
+
+
 def summary(df):
+    done = time.perf_counter()
     df = df.sort("open_time")
     print("\\n" + MARK, json.dumps({
+        "imports_s": T_WORK - T_IMPORTS,
+        "work_s": done - T_WORK,
         "rows": df.height,
         "first": int(df["open_time"][0]),
         "last": int(df["open_time"][-1]),
@@ -63,15 +75,20 @@ def summary(df):
 
 CKV = """
 import datetime as dt
-os.environ.update(CKV_VISION_URL=ROOT, CKV_LISTING_URL=ROOT + "/bucket",
-                  CKV_REST_SPOT_URL=ROOT, CKV_CACHE_DIR=OUT)
-import ckv
+os.environ.update(CKV_VISION_URL=ROOT + ARGS.get("vision_prefix", ""),
+                  CKV_LISTING_URL=ROOT + "/bucket", CKV_REST_SPOT_URL=ROOT, CKV_CACHE_DIR=OUT)
+from ckv import get_klines
 
+started()
 end = dt.date.fromisoformat(LAST) + dt.timedelta(days=1)
-table = ckv.get_klines(SYMBOL, "1m", FIRST, end.isoformat(), on_gap="ignore")
+table = get_klines(SYMBOL, "1m", FIRST, end.isoformat(), on_gap="ignore")
 df = pl.from_arrow(table)
 summary(df.with_columns(pl.col("open_time").dt.epoch("ms")))
 """
+
+# The same, where Vision has only the daily archives (below /daily-only/ the server answers 404
+# for the monthly ones): 12 monthly misses, then 365 daily archives.
+CKV_DAILY = CKV.replace('ARGS.get("vision_prefix", "")', '"/daily-only"')
 
 # What the issue calls the 16-thread script: urllib + zipfile + polars over the daily archives.
 SCRIPT = """
@@ -82,6 +99,7 @@ from concurrent.futures import ThreadPoolExecutor
 first, last = dt.date.fromisoformat(FIRST), dt.date.fromisoformat(LAST)
 days = [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
 base = f"{ROOT}/data/spot/daily/klines/{SYMBOL}/1m/{SYMBOL}-1m-"
+started()
 
 
 def one(day):
@@ -95,9 +113,17 @@ with ThreadPoolExecutor(16) as pool:
     summary(pl.concat(list(pool.map(one, days))))
 """
 
+# The same script over the 12 monthly archives.
+SCRIPT_MONTHLY = SCRIPT.replace("/spot/daily/", "/spot/monthly/").replace(
+    "days = [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]",
+    "days = sorted({(first + dt.timedelta(days=i)).isoformat()[:7]\n"
+    "               for i in range((last - first).days + 1)})",
+)
+
 BULK = """
 from binance_bulk_downloader.downloader import BinanceBulkDownloader
 
+started()
 BinanceBulkDownloader._BINANCE_DATA_S3_BUCKET_URL = ROOT + "/bucket"
 BinanceBulkDownloader._BINANCE_DATA_DOWNLOAD_BASE_URL = ROOT
 # It has no date range: it downloads every monthly archive the listing names (this server lists
@@ -111,6 +137,7 @@ HISTORICAL = """
 import datetime as dt
 from binance_historical_data import BinanceDataDumper
 
+started()
 dumper = BinanceDataDumper(path_dir_where_to_dump=OUT, asset_class="spot", data_type="klines",
                            data_frequency="1m")
 dumper._base_url = ROOT + "/data"
@@ -129,6 +156,7 @@ import binance_datatool.workflow.results as results
 from binance_datatool.common import DataFrequency, DataType, TradeType
 from binance_datatool.workflow.download import ArchiveDownloadWorkflow
 
+started()
 listing.S3_LISTING_PREFIX = ROOT + "/bucket"
 results.S3_DOWNLOAD_PREFIX = ROOT
 # It lists the symbol's folder and has aria2c download every archive it lists (this server lists
@@ -168,6 +196,7 @@ vision.VisionDataClient.__init__.__defaults__ = tuple(
     ROOT if d == "https://data.binance.vision" else d
     for d in vision.VisionDataClient.__init__.__defaults__
 )
+started()
 spot = MARKET_CAPABILITIES[MarketType.SPOT]  # its REST endpoints
 spot.primary_endpoint = spot.data_only_endpoint = ROOT
 spot.backup_endpoints = []

@@ -35,6 +35,7 @@ _DAILY = re.compile(
 PAGE_KEYS = 1000  # what S3 returns per listing page
 REST_LIMIT = 1000  # the default and the maximum of GET /api/v3/klines
 LAST_MODIFIED = "2024-01-01T00:00:00.000Z"
+DAILY_ONLY = "/daily-only"  # a prefix under which only the daily archives exist
 
 
 @dataclass
@@ -205,7 +206,12 @@ class _Handler(BaseHTTPRequestHandler):
         query = {k: v[0] for k, v in parse_qs(url.query, keep_blank_values=True).items()}
         year, root = self.server.year, self.server.root
         self.server.hits.append(url.path)
-        body = year.routes.get(url.path)
+        path = url.path
+        if path.startswith(DAILY_ONLY + "/"):  # Vision as if it had no monthly archives
+            path = path[len(DAILY_ONLY) :]
+            if "/monthly/" in path:
+                path = ""
+        body = year.routes.get(path)
         if body is not None:
             self._send(HTTPStatus.OK, body, "application/zip", head)
         elif url.path == "/bucket":
