@@ -96,12 +96,15 @@ class ArchiveOutcome:
 
 @final
 class MergedRows:
-    """Rows merged by `merge_rows`; `write_cache` takes them without another import."""
+    """Rows merged by `merge_rows` (batches in key order: the pieces themselves when they
+    needed no merge); `write_cache` takes them without another import."""
 
     @property
     def table(self) -> ArrowStream: ...
     @property
     def num_rows(self) -> int: ...
+    @property
+    def num_batches(self) -> int: ...
     @property
     def gaps(self) -> list[_GapRow] | None: ...
     def __len__(self) -> int: ...

@@ -1,10 +1,12 @@
-//! Merging a partition's pieces (the cached rows, new days, hole fills) into one batch sorted by
-//! key with one row per key, where on equal keys the later piece wins (and within one piece the
+//! Merging a partition's pieces (the cached rows, new days, hole fills) into rows sorted by key
+//! with one row per key, where on equal keys the later piece wins (and within one piece the
 //! later row): the rows a commit writes.
 //!
-//! The usual cases copy nothing but the final concatenation: pieces already in order, or in
-//! order once sorted by their first key and not overlapping. Only overlapping or unsorted pieces
-//! pay for an index sort (O(n log n)) and a gather.
+//! The usual cases copy nothing: pieces each strictly increasing and not overlapping (in order,
+//! or in order once sorted by their first key) are the merged rows as they are, a list of
+//! batches, with runs of adjacent slices of one buffer joined back into one slice
+//! (`rejoin.rs`). Only overlapping or unsorted pieces pay for an index sort (O(n log n)) and a
+//! gather into one new batch.
 
 use std::sync::Arc;
 
@@ -12,12 +14,14 @@ use arrow_array::RecordBatch;
 use arrow_schema::Schema;
 
 use super::days::i64_values;
+use super::rejoin::rejoin;
 use crate::error::{Error, Result};
 
 /// The rows of `pieces` (one set of fields; schema metadata is dropped) sorted by the
-/// `int64`/`timestamp[us]` column `key`, one row per key, the later row winning ties. Zero
-/// pieces is `Error::Invalid`; empty pieces are fine.
-pub fn merge_by_key(pieces: &[RecordBatch], key: &str) -> Result<RecordBatch> {
+/// `int64`/`timestamp[us]` column `key`, one row per key, the later row winning ties, as batches
+/// in key order (at least one; the pieces themselves when they need no merge, else one new
+/// batch). Zero pieces is `Error::Invalid`; empty pieces are fine.
+pub fn merge_by_key(pieces: &[RecordBatch], key: &str) -> Result<Vec<RecordBatch>> {
     let first = pieces
         .first()
         .ok_or_else(|| Error::Invalid("merge: no pieces to merge".into()))?;
@@ -44,7 +48,7 @@ pub fn merge_by_key(pieces: &[RecordBatch], key: &str) -> Result<RecordBatch> {
         })
         .collect::<Result<Vec<_>>>()?;
     if present.is_empty() {
-        return Ok(RecordBatch::new_empty(schema));
+        return Ok(vec![RecordBatch::new_empty(schema)]);
     }
     let increasing = keys.iter().all(|k| strictly_increasing(k));
     if increasing {
@@ -54,8 +58,11 @@ pub fn merge_by_key(pieces: &[RecordBatch], key: &str) -> Result<RecordBatch> {
             .windows(2)
             .all(|w| keys[w[0]][keys[w[0]].len() - 1] < keys[w[1]][0]);
         if disjoint {
-            let ordered: Vec<&RecordBatch> = order.iter().map(|&i| present[i]).collect();
-            return concat(&schema, &ordered);
+            let ordered = order
+                .iter()
+                .map(|&i| RecordBatch::try_new(schema.clone(), present[i].columns().to_vec()))
+                .collect::<std::result::Result<Vec<_>, _>>()?;
+            return Ok(rejoin(ordered));
         }
     }
     let mut rows: Vec<(usize, usize)> = keys
@@ -71,24 +78,14 @@ pub fn merge_by_key(pieces: &[RecordBatch], key: &str) -> Result<RecordBatch> {
     });
     rows.dedup_by(|&mut (p, r), &mut (kp, kr)| keys[p][r] == keys[kp][kr]);
     let gathered = arrow_select::interleave::interleave_record_batch(&present, &rows)?;
-    Ok(RecordBatch::try_new(schema, gathered.columns().to_vec())?)
+    Ok(vec![RecordBatch::try_new(
+        schema,
+        gathered.columns().to_vec(),
+    )?])
 }
 
 fn strictly_increasing(k: &[i64]) -> bool {
     k.windows(2).all(|w| w[0] < w[1])
-}
-
-fn concat(schema: &Arc<Schema>, batches: &[&RecordBatch]) -> Result<RecordBatch> {
-    if let [one] = batches {
-        return Ok(RecordBatch::try_new(
-            schema.clone(),
-            one.columns().to_vec(),
-        )?);
-    }
-    Ok(arrow_select::concat::concat_batches(
-        schema,
-        batches.iter().copied(),
-    )?)
 }
 
 fn field_names(schema: &Schema) -> Vec<String> {
@@ -118,10 +115,63 @@ mod tests {
         RecordBatch::try_new(schema, vec![k, t]).unwrap()
     }
 
-    fn rows(b: &RecordBatch) -> Vec<(i64, i64)> {
-        let k = b.column(0).as_primitive::<Int64Type>().values();
-        let t = b.column(1).as_primitive::<Int64Type>().values();
-        k.iter().copied().zip(t.iter().copied()).collect()
+    fn rows(out: &[RecordBatch]) -> Vec<(i64, i64)> {
+        out.iter()
+            .flat_map(|b| {
+                let k = b.column(0).as_primitive::<Int64Type>().values().to_vec();
+                let t = b.column(1).as_primitive::<Int64Type>().values().to_vec();
+                k.into_iter().zip(t)
+            })
+            .collect()
+    }
+
+    fn values_ptr(b: &RecordBatch) -> *const i64 {
+        b.column(0).as_primitive::<Int64Type>().values().as_ptr()
+    }
+
+    fn num_rows(out: &[RecordBatch]) -> usize {
+        out.iter().map(RecordBatch::num_rows).sum()
+    }
+
+    #[test]
+    fn ordered_pieces_are_the_merged_rows_without_a_copy() {
+        let (a, b) = (piece(&[(1, 0), (2, 0)]), piece(&[(3, 1)]));
+        let out = merge_by_key(&[a.clone(), b.clone()], "k").unwrap();
+        assert_eq!(rows(&out), [(1, 0), (2, 0), (3, 1)]);
+        assert_eq!(out.len(), 2);
+        assert_eq!(values_ptr(&out[0]), values_ptr(&a));
+        assert_eq!(values_ptr(&out[1]), values_ptr(&b));
+    }
+
+    #[test]
+    fn slices_of_one_batch_come_back_as_one_slice() {
+        let all: Vec<(i64, i64)> = (0..100).map(|k| (k, k % 3)).collect();
+        let month = piece(&all);
+        let days = [month.slice(0, 31), month.slice(31, 28), month.slice(59, 41)];
+        let out = merge_by_key(&days, "k").unwrap();
+        assert_eq!(out.len(), 1);
+        assert_eq!(rows(&out), all);
+        assert_eq!(values_ptr(&out[0]), values_ptr(&month));
+        // with a gap or another buffer between, they stay apart (still without a copy)
+        let other = piece(&[(200, 9)]);
+        let out = merge_by_key(&[month.slice(0, 10), month.slice(20, 10), other], "k").unwrap();
+        assert_eq!(out.len(), 3);
+        assert_eq!(num_rows(&out), 21);
+    }
+
+    #[test]
+    fn a_piece_out_of_order_inside_is_merged_by_copy_and_right() {
+        let out = merge_by_key(
+            &[
+                piece(&[(1, 0), (2, 0)]),
+                piece(&[(4, 1), (3, 1)]),
+                piece(&[(5, 2)]),
+            ],
+            "k",
+        )
+        .unwrap();
+        assert_eq!(out.len(), 1);
+        assert_eq!(rows(&out), [(1, 0), (2, 0), (3, 1), (4, 1), (5, 2)]);
     }
 
     #[test]
@@ -165,7 +215,7 @@ mod tests {
         let empty = piece(&[]);
         let out = merge_by_key(&[empty.clone(), piece(&[(1, 0)]), empty.clone()], "k").unwrap();
         assert_eq!(rows(&out), [(1, 0)]);
-        assert_eq!(merge_by_key(&[empty], "k").unwrap().num_rows(), 0);
+        assert_eq!(num_rows(&merge_by_key(&[empty], "k").unwrap()), 0);
         assert!(matches!(merge_by_key(&[], "k"), Err(Error::Invalid(_))));
     }
 
@@ -190,7 +240,7 @@ mod tests {
         let schema = Arc::new(p.schema().as_ref().clone().with_metadata(meta));
         let p = RecordBatch::try_new(schema, p.columns().to_vec()).unwrap();
         let out = merge_by_key(&[p, piece(&[(2, 0)])], "k").unwrap();
-        assert!(out.schema().metadata().is_empty());
-        assert_eq!(out.num_rows(), 2);
+        assert!(out.iter().all(|b| b.schema().metadata().is_empty()));
+        assert_eq!(num_rows(&out), 2);
     }
 }

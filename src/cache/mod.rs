@@ -8,13 +8,18 @@
 //! mapping (zero-copy), which stays alive as long as any of them. A file that is missing,
 //! truncated or corrupt is an `Error::Cache`, never a panic. Every file carries a content
 //! digest of its values and metadata (`digest.rs`), checked by `read_ipc_verified`.
-//! Before a write, `merge_by_key` merges the partition's pieces (`merge.rs`); `days.rs` cuts a
-//! sorted batch into its UTC days by binary search.
+//! Before a write, `merge_by_key` merges the partition's pieces (`merge.rs`), copying only when
+//! they overlap or are out of order; the writer lays the pieces out as the file's one batch
+//! without concatenating them (`ipc_file.rs`). `days.rs` cuts a sorted batch into its UTC days
+//! by binary search.
 
+mod columns;
 pub mod days;
 mod digest;
+mod ipc_file;
 mod merge;
 mod read;
+mod rejoin;
 mod write;
 
 pub use digest::{digest, DIGEST_KEY};
@@ -34,5 +39,7 @@ fn cache_error(path: &Path, reason: impl std::fmt::Display) -> Error {
     }
 }
 
+#[cfg(test)]
+mod pieces_tests;
 #[cfg(test)]
 mod tests;

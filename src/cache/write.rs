@@ -1,72 +1,58 @@
 //! Atomic IPC writer: batches → one 64-byte aligned, uncompressed record batch in an Arrow IPC
 //! file, written to a temp file beside the target, fsynced, renamed over it, directory fsynced.
+//!
+//! The batches are not concatenated: the file is written straight from their buffers
+//! (`ipc_file.rs`); only a column that cannot be streamed as it is (one with nulls, booleans,
+//! variable width) is joined first (`columns.rs`), and the digest is taken over the same pieces.
+//! The bytes are those arrow_ipc's `FileWriter` writes for the concatenated batch.
 
 use std::collections::HashMap;
 use std::fs::{self, File, OpenOptions};
-use std::io::{BufWriter, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use arrow_array::RecordBatch;
-use arrow_ipc::writer::{FileWriter, IpcWriteOptions};
-use arrow_ipc::MetadataVersion;
 use arrow_schema::Schema;
 
 use super::cache_error;
+use super::columns::Columns;
+use super::ipc_file;
 use crate::error::{Error, Result};
-
-/// Write buffer in front of the file; large column buffers bypass it.
-const WRITE_BUFFER: usize = 1 << 20;
 
 /// Write `batches` (one schema) as a single record batch to the IPC file at `path`, with
 /// `metadata` merged onto the schema metadata (the map wins on equal keys). Parent directories
 /// are created. Atomic: on any error the previous file at `path` (if any) is left as it was and
-/// no temp file remains. Zero batches is `Error::Invalid`; an empty batch is fine.
+/// no temp file remains. Zero batches, batches of different fields or a column type a cache
+/// does not hold (dictionaries, nested types) are `Error::Invalid`; an empty batch is fine.
 pub fn write_ipc(
     path: &Path,
     batches: &[RecordBatch],
     metadata: &HashMap<String, String>,
 ) -> Result<()> {
-    let batch = one_batch(batches, metadata)?;
-    let options = IpcWriteOptions::try_new(64, false, MetadataVersion::V5)?;
-    write_atomic(path, |file| {
-        let buffered = BufWriter::with_capacity(WRITE_BUFFER, file);
-        let mut writer = FileWriter::try_new_with_options(buffered, &batch.schema(), options)?;
-        writer.write(&batch)?;
-        writer.finish()?;
-        writer
-            .into_inner()?
-            .into_inner()
-            .map_err(|e| Error::Io(e.into_error()))?;
-        Ok(())
-    })
-}
-
-/// The batches concatenated into one, its schema carrying the merged metadata.
-fn one_batch(batches: &[RecordBatch], metadata: &HashMap<String, String>) -> Result<RecordBatch> {
     let first = batches
         .first()
         .ok_or_else(|| Error::Invalid("write_ipc: no batches to write".into()))?;
     let schema = first.schema();
-    let batch = if batches.len() == 1 {
-        first.clone()
-    } else {
-        arrow_select::concat::concat_batches(&schema, batches).map_err(|e| {
-            Error::Invalid(format!("write_ipc: batches do not share one schema: {e}"))
-        })?
-    };
+    if let Some(other) = batches
+        .iter()
+        .find(|b| b.schema().fields() != schema.fields())
+    {
+        return Err(Error::Invalid(format!(
+            "write_ipc: batches do not share one schema: {:?} and {:?}",
+            schema.fields(),
+            other.schema().fields()
+        )));
+    }
+    let columns = Columns::new(batches)?;
     let mut merged = schema.metadata().clone();
     merged.extend(metadata.iter().map(|(k, v)| (k.clone(), v.clone())));
-    let digest = super::digest(
-        &batch,
-        merged.get(super::digest::META_KEY).map(String::as_str),
-    )?;
+    let meta = merged.get(super::digest::META_KEY).map(String::as_str);
+    let digest = super::digest::digest_columns(&columns, meta)?;
     merged.insert(super::DIGEST_KEY.to_string(), digest);
-    let schema = Arc::new(Schema::new_with_metadata(schema.fields().clone(), merged));
-    // Same columns under the new schema; replacing (not only adding) metadata values is fine.
-    Ok(RecordBatch::try_new(schema, batch.columns().to_vec())?)
+    let schema = Schema::new_with_metadata(schema.fields().clone(), merged);
+    write_atomic(path, |file| ipc_file::write_file(file, &schema, &columns))
 }
 
 /// Removes the temp file when dropped, unless it was renamed into place.

@@ -15,13 +15,14 @@ use crate::cache;
 use crate::check;
 use crate::model::interval::Interval;
 
-/// A partition's rows merged in the core (`merge_rows`): `table` is a fresh Arrow stream of
-/// them at each access (zero-copy), `gaps` their continuity problems as
-/// `(kind, before, after, start_us, end_us)` when asked for. `write_cache` takes it as is,
-/// without another import.
+/// A partition's rows merged in the core (`merge_rows`): batches in key order (the pieces
+/// themselves when they needed no merge), `table` a fresh Arrow stream of them at each access
+/// (zero-copy), `gaps` their continuity problems as `(kind, before, after, start_us, end_us)`
+/// when asked for. `write_cache` takes it as is, without another import, and writes the
+/// batches as the file's one batch without concatenating them.
 #[pyclass(module = "ckv._core", frozen)]
 pub struct MergedRows {
-    batch: RecordBatch,
+    batches: Vec<RecordBatch>,
     #[pyo3(get)]
     gaps: Option<Vec<GapRow>>,
 }
@@ -30,16 +31,22 @@ pub struct MergedRows {
 impl MergedRows {
     #[getter]
     fn table(&self) -> ArrowStream {
-        ArrowStream::new(self.batch.schema(), vec![self.batch.clone()])
+        ArrowStream::new(self.batches[0].schema(), self.batches.clone())
     }
 
     #[getter]
     fn num_rows(&self) -> usize {
-        self.batch.num_rows()
+        self.batches.iter().map(RecordBatch::num_rows).sum()
+    }
+
+    /// How many batches hold the rows (1 when they were merged by copy or were one slice).
+    #[getter]
+    fn num_batches(&self) -> usize {
+        self.batches.len()
     }
 
     fn __len__(&self) -> usize {
-        self.batch.num_rows()
+        self.num_rows()
     }
 }
 
@@ -76,23 +83,21 @@ pub fn merge_rows(
         .map_err(|e| PyValueError::new_err(e.to_string()))?;
     let batches = import_pieces(pieces)?;
     detach(py, move || {
-        let batch = cache::merge_by_key(&batches, &key)?;
+        let batches = cache::merge_by_key(&batches, &key)?;
         let gaps = if gaps {
-            Some(gap_rows(&check::find_gaps(
-                std::slice::from_ref(&batch),
-                interval,
-            )?))
+            Some(gap_rows(&check::find_gaps(&batches, interval)?))
         } else {
             None
         };
-        Ok(MergedRows { batch, gaps })
+        Ok(MergedRows { batches, gaps })
     })
 }
 
 /// Write `table` as one uncompressed, 64-byte-aligned IPC file at `path`, atomically, with
 /// `metadata` in its schema. `table` is an Arrow table (anything with `__arrow_c_stream__`),
-/// a `MergedRows`, or a list of tables: concatenated, or with `key` merged as `merge_rows`
-/// does. The GIL is released while merging and writing.
+/// a `MergedRows`, or a list of tables: written as one batch (from their buffers, without
+/// concatenating them), or with `key` merged as `merge_rows` does. The GIL is released while
+/// merging and writing.
 #[pyfunction]
 #[pyo3(signature = (path, table, metadata = None, *, key = None))]
 pub fn write_cache(
@@ -103,7 +108,7 @@ pub fn write_cache(
     key: Option<String>,
 ) -> PyResult<()> {
     let batches = if let Ok(rows) = table.cast::<MergedRows>() {
-        vec![rows.get().batch.clone()]
+        rows.get().batches.clone()
     } else if !table.hasattr("__arrow_c_stream__")? && table.try_iter().is_ok() {
         import_pieces(table)?
     } else {
@@ -121,7 +126,7 @@ pub fn write_cache(
     let metadata = metadata.unwrap_or_default();
     detach(py, move || {
         let batches = match key {
-            Some(key) => vec![cache::merge_by_key(&batches, &key)?],
+            Some(key) => cache::merge_by_key(&batches, &key)?,
             None => batches,
         };
         cache::write_ipc(&path, &batches, &metadata)

@@ -110,15 +110,28 @@ class Store:
         self._verified.add(version)
         return table, parsed
 
-    def write(self, path: Path, table: pa.Table | _core.MergedRows, meta: PartitionMeta) -> None:
+    def write(
+        self, path: Path, table: pa.Table | _core.MergedRows, meta: PartitionMeta
+    ) -> pa.Table | None:
         """Write the partition atomically (``CacheError`` naming the path on failure); old
         temp files of killed writers in its folder are removed first. ``table`` may be the
-        core's ``MergedRows`` (written without another import)."""
+        core's ``MergedRows`` (written without another import). Returns the file just
+        written, memory-mapped as a read gives it (its pages are in the page cache, so the
+        rows cost no fresh memory and the pieces can go), and counted as verified: this
+        process computed its digest. ``None`` if it cannot be mapped back."""
         self._clean_temps(path.parent)
         try:
             _core.write_cache(str(path), table, {META_KEY: meta.to_json()})
         except OSError as e:
             raise _cache_error(path, "cannot write", e) from None
+        try:
+            st = path.stat()
+            stream, _ = _core.read_cache(str(path))
+        except (OSError, CacheError) as e:
+            log.info("cache file %s, just written, does not map (%s)", path, e)
+            return None
+        self._verified.add((str(path), st.st_ino, st.st_size, st.st_mtime_ns))
+        return to_table(stream)
 
     def _clean_temps(self, folder: Path) -> None:
         for tmp in stale_temps(folder):

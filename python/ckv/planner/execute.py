@@ -434,15 +434,19 @@ class Executor:
         return t, (m if m is not None else PartitionMeta())
 
     def _commit(self, key: str, w: Work) -> tuple[pa.Table, PartitionMeta]:
-        """Runs on the writer pool: touches only the store and its arguments."""
+        """Runs on the writer pool: touches only the store and its arguments. The answer is
+        the file just written, memory-mapped: the pieces (``w``'s rows) are let go at once
+        (only a failed write, answered from them by ``_settle``, still needs them)."""
         store, path = self.c.store, self.path(key)
         with store.lock(path):
             # Again: another may have written. Not warned from this thread (the call's own
             # read warned about an unusable file); logged.
             table, meta = store.read(path, self.schema, warn=False)
             rows, merged, meta = self._merge(key, w, table, meta)
-            store.write(path, rows, meta)
-        return merged, meta
+            written = store.write(path, rows, meta)
+        w.days.clear()
+        w.extra.clear()
+        return (merged if written is None else written), meta
 
     def _merge(
         self, key: str, w: Work, table: pa.Table | None, meta: PartitionMeta
