@@ -15,12 +15,19 @@ but the archives is timed. Per child: the first call of the process (start-up in
   one thread (SHA-256 + inflate + parse, no network; its CPU time is the figure to compare
   on a loaded machine);
 - ``download``: the same body through ``Fetcher.get_many`` (the download stage alone, the
-  fetcher made outside the timing), the single-body case of the issue.
+  fetcher made outside the timing), the single-body case of the issue;
+- ``process``: what a user's script pays, a fresh interpreter that runs ``import ckv``, makes a
+  ``Client`` and gets the cold year once (default progress), timed from outside (the server
+  runs in another process, the same for every build), with the child's own split.
+
+``fcp`` also gives the CPU time of the calling (main) thread, where the planner runs.
 
 With ``--stages`` the child sets ``CKV_PROFILE`` so the core writes one JSON line per archive
 (timestamps of its stages and the CPU time of hashing, inflating and parsing) and prints the
 per-stage table and how busy both cores were. Builds are given as ``--core NAME=PATH`` (a
-``_core`` shared library); rounds alternate the builds so load drifts hit all alike.
+``_core`` shared library), each with this tree's ``python/ckv`` unless ``--python NAME=DIR``
+gives another package folder (a checkout's ``python/ckv``: Python changes compared); rounds
+alternate the builds so load drifts hit all alike.
 
     python benches/profile_cold.py --core before=/tmp/old.so --core after=python/ckv/_core.abi3.so
     bash benches/profile_cold.sh          # the recipe: release build, both layouts, stages
@@ -121,6 +128,7 @@ def one_body() -> tuple[str, bytes]:
 
 
 CPU_MS: list[float] = []  # process CPU time (all threads, the loopback server's included)
+MAIN_CPU_MS: list[float] = []  # CPU time of the calling thread (the planner's Python)
 FAULTS: list[int] = []  # minor page faults (first touches of fresh memory)
 
 
@@ -128,11 +136,86 @@ def _timed(fn: Any) -> tuple[float, Any]:
     import resource
 
     f0 = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
-    t0, c0 = time.perf_counter(), time.process_time()
+    t0, c0, m0 = time.perf_counter(), time.process_time(), time.thread_time()
     out = fn()
+    MAIN_CPU_MS.append((time.thread_time() - m0) * 1000)
     CPU_MS.append((time.process_time() - c0) * 1000)
     FAULTS.append(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - f0)
     return (time.perf_counter() - t0) * 1000, out
+
+
+# A user's script, run by a fresh interpreter (``process``): argv = url, cache folder, now µs.
+PROCESS_SCRIPT = """
+import sys, time, warnings
+t0 = time.perf_counter()
+import ckv
+t1 = time.perf_counter()
+url, cache, now = sys.argv[1], sys.argv[2], int(sys.argv[3])
+client = ckv.Client(cache_dir=cache, vision_url=url, listing_url=url,
+                    rest_urls=dict.fromkeys(("spot", "um", "cm"), url), clock=lambda: now)
+t2 = time.perf_counter()
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    table = client.get_klines("BTCUSDT", "1m", "2023-01-01", "2024-01-01", on_gap="ignore")
+t3 = time.perf_counter()
+print(table.num_rows, (t1 - t0) * 1e3, (t2 - t1) * 1e3, (t3 - t2) * 1e3)
+"""
+
+
+def serve(layout: str) -> None:
+    """Serve ``layout``'s routes, print the URL, stop when stdin closes (``process``)."""
+    from ckv.sim import serve_routes
+
+    routes = daily_routes(real_dir()) if layout == "daily" else monthly_routes(real_dir())
+    with serve_routes(routes) as server:
+        print(server.url, flush=True)
+        sys.stdin.read()
+
+
+def _process_round(site: Path, url: str, cache: Path) -> dict[str, float]:
+    """One fresh interpreter: the whole wall time from here, and its own split."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CKV_")}
+    env["PYTHONPATH"] = str(site)
+    cmd = [sys.executable, "-c", PROCESS_SCRIPT, url, str(cache), str(NOW_US)]
+    t0 = time.perf_counter()
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
+    wall = (time.perf_counter() - t0) * 1000
+    if done.returncode:
+        raise SystemExit(f"process child failed:\n{done.stderr}")
+    rows, imp, client, call = done.stdout.split()
+    assert int(rows) == 525_520, rows
+    return {"wall": wall, "import": float(imp), "client": float(client), "call": float(call)}
+
+
+def process_figures(sites: dict[str, Path], layouts: list[str], rounds: int, tmp: Path) -> None:
+    """``process``: each build's fresh interpreters, alternating, against one server."""
+    for layout in layouts:
+        env = dict(os.environ, PYTHONPATH=str(next(iter(sites.values()))))
+        server = subprocess.Popen(
+            [sys.executable, __file__, "--serve", layout],
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            assert server.stdout is not None
+            url = server.stdout.readline().strip()
+            got: dict[str, list[dict[str, float]]] = defaultdict(list)
+            for i in range(rounds):
+                for name, site in sites.items():
+                    got[name].append(_process_round(site, url, tmp / f"proc-{name}-{layout}-{i}"))
+        finally:
+            server.communicate("")
+        print(f"\nprocess / {layout}  (load {os.getloadavg()[0]:.2f}; medians of {rounds})")
+        for name in sites:
+            med = {k: statistics.median(r[k] for r in got[name]) for k in got[name][0]}
+            rest = med["wall"] - med["import"] - med["client"] - med["call"]
+            print(
+                f"  {name:<10} whole process {med['wall']:7.1f} ms = interpreter start and exit "
+                f"{rest:.1f} + import ckv {med['import']:.1f} + Client (planner import "
+                f"included) {med['client']:.1f} + get_klines {med['call']:.1f}"
+            )
 
 
 def child(args: argparse.Namespace) -> None:
@@ -196,6 +279,7 @@ def child(args: argparse.Namespace) -> None:
             out["times_ms"].append(ms)
             out["rows"] = rows
     out["cpu_ms"] = CPU_MS
+    out["main_cpu_ms"] = MAIN_CPU_MS
     out["faults"] = FAULTS
     print(json.dumps(out))
 
@@ -203,11 +287,11 @@ def child(args: argparse.Namespace) -> None:
 # -- the parent: builds, rounds, report ----------------------------------------------------
 
 
-def _package_with(core: Path, into: Path) -> Path:
-    """A copy of python/ckv (symlinked files) whose ``_core`` is ``core``."""
+def _package_with(core: Path, into: Path, package: Path = PACKAGE) -> Path:
+    """A copy of ``package`` (python/ckv, symlinked files) whose ``_core`` is ``core``."""
     pkg = into / "ckv"
     pkg.mkdir(parents=True)
-    for entry in PACKAGE.iterdir():
+    for entry in package.iterdir():
         if entry.name.startswith("_core.") and entry.suffix == ".so":
             continue
         if entry.name == "__pycache__":
@@ -281,26 +365,44 @@ def stage_table(path: Path) -> list[str]:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--core", action="append", default=[], help="NAME=PATH of a _core build")
+    p.add_argument(
+        "--python", action="append", default=[], help="NAME=DIR: build NAME's python/ckv"
+    )
     p.add_argument("--what", nargs="+", default=["fetch", "fcp", "one", "download"])
     p.add_argument("--layout", nargs="+", default=["daily", "monthly"])
     p.add_argument("--rounds", type=int, default=3, help="children per build and figure")
     p.add_argument("--repeat", type=int, default=4, help="warm calls per child")
     p.add_argument("--stages", action="store_true", help="per-stage table (CKV_PROFILE)")
     p.add_argument("--child", help=argparse.SUPPRESS)
+    p.add_argument("--serve", help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.child:
         args.what, args.layout = args.child, args.layout[0]
         child(args)
         return
+    if args.serve:
+        serve(args.serve)
+        return
     cores = [c.split("=", 1) for c in args.core] or [["this", str(PACKAGE / "_core.abi3.so")]]
+    packages = dict(c.split("=", 1) for c in args.python)
+    unknown = set(packages) - {name for name, _ in cores}
+    if unknown:
+        raise SystemExit(f"--python names no --core build: {sorted(unknown)}")
     with tempfile.TemporaryDirectory() as tmp:
-        sites = {name: _package_with(Path(path), Path(tmp) / name) for name, path in cores}
+        sites = {
+            name: _package_with(Path(path), Path(tmp) / name, Path(packages.get(name, PACKAGE)))
+            for name, path in cores
+        }
         print(f"load average at start: {os.getloadavg()}")
-        for what in args.what:
+        if "process" in args.what:
+            process_figures(sites, args.layout, args.rounds, Path(tmp))
+        for what in [w for w in args.what if w != "process"]:
             for layout in ["one"] if what in ("one", "download") else args.layout:
                 first: dict[str, list[float]] = defaultdict(list)
                 warm: dict[str, list[float]] = defaultdict(list)
                 cpu: dict[str, list[float]] = defaultdict(list)
+                main_first: dict[str, list[float]] = defaultdict(list)
+                main_warm: dict[str, list[float]] = defaultdict(list)
                 stages: dict[str, Path] = {}
                 rows = {}
                 for _ in range(args.rounds):
@@ -313,6 +415,8 @@ def main() -> None:
                         first[name].append(res["times_ms"][0])
                         warm[name] += res["times_ms"][1:]
                         cpu[name] += res["cpu_ms"][1:]
+                        main_first[name].append(res["main_cpu_ms"][0])
+                        main_warm[name] += res["main_cpu_ms"][1:]
                         rows[name] = res["rows"]
                 print(f"\n{what} / {layout}  (load {os.getloadavg()[0]:.2f})")
                 for name in sites:
@@ -322,6 +426,11 @@ def main() -> None:
                         f"   later calls: median {statistics.median(warm[name]):7.1f} ms"
                         f"  (min {min(warm[name]):.1f}); CPU of later calls: median "
                         f"{statistics.median(cpu[name]):.1f} ms; rows {rows[name]}"
+                    )
+                    print(
+                        f"  {'':<10} CPU of the calling thread: first call median "
+                        f"{statistics.median(main_first[name]):.1f} ms, later calls median "
+                        f"{statistics.median(main_warm[name]):.1f} ms"
                     )
                     if name in stages and stages[name].exists():
                         print("\n".join(stage_table(stages[name])))

@@ -130,6 +130,21 @@ def test_warnings_during_a_live_bar_are_written_around_it(tmp_path):
         assert any("2 symbols" in ln and "archives" in ln for ln in lines)
 
 
+def test_a_warning_in_a_fast_call_draws_no_bar(tmp_path):
+    """By default the bar waits ~1 s: a warning of a shorter call is written as usual, with no
+    bar drawn around it (none is left on the line)."""
+    with Simulator(seed=8, now="2024-06-10") as s:
+        cache = tmp_path / "c"
+        first = run_script(s, cache, "off")
+        assert first.returncode == 0, first.stderr
+        (cache / "v1/spot/klines/ETHUSDT/1h/2024/2024-02.arrow").write_bytes(b"junk")
+        fast = run_script(s, cache, "default")
+        assert fast.returncode == 0, fast.stderr
+        assert "is unusable" in fast.stderr
+        assert "archives" not in fast.stderr and "\r" not in fast.stderr, fast.stderr
+        assert int(fast.stdout.split()[-1]) == int(first.stdout.split()[-1])
+
+
 def test_a_recorder_still_gets_warnings_raised_under_the_bar(tmp_path):
     with Simulator(seed=8, now="2024-06-10") as s:
         c = sim_client(tmp_path, s)

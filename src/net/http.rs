@@ -93,10 +93,11 @@ impl HttpClient {
     /// Build a client from `config`.
     pub fn new(config: HttpConfig) -> Result<Self> {
         let t = std::time::Instant::now();
-        // Ring as the rustls crypto provider; a second install attempt is harmless.
-        let _ = rustls::crypto::ring::default_provider().install_default();
+        let tls = super::tls::client_config()
+            .map_err(|e| Error::Invalid(format!("cannot build the HTTP client: {e}")))?;
         let connections = config.max_connections.clamp(1, Semaphore::MAX_PERMITS);
         let inner = reqwest::Client::builder()
+            .tls_backend_preconfigured(tls)
             .pool_max_idle_per_host(connections)
             .pool_idle_timeout(Duration::from_secs(60))
             .connect_timeout(config.connect_timeout)

@@ -7,6 +7,11 @@ defaults to ``CKV_PROGRESS``: ``0`` off, ``1`` on, unset/``auto`` a bar shown on
 has taken ``AUTO_DELAY_S``). The bar counts archives (and their MB and rows) and REST pages, and
 says when a call waits for the REST rate limit. Warnings and log lines emitted while a bar is
 shown are written around it, never onto its line.
+
+tqdm is imported and the bar made only when a bar is really shown: at once for ``True``, at
+the first change ``AUTO_DELAY_S`` into the call for ``"auto"`` (backdated to the call's start, so
+it reads as if made then), so a short call pays nothing for it. In IPython (a notebook) the bar
+is made at the call's start as tqdm would be there anyway.
 """
 
 from __future__ import annotations
@@ -119,15 +124,22 @@ class CallProgress:
         self._tty = bool(getattr(out, "isatty", lambda: False)())
         self._stop = threading.Event()
         self._watcher: threading.Thread | None = None
-        if mode is True or mode == "auto":
-            self._open_bar(0.0 if mode is True else AUTO_DELAY_S)
+        self._started = time.time()  # tqdm's clock: a bar made later is backdated to this
+        self._delay: float | None = None  # a bar still to be made once this much time passed
+        if mode is True:
+            self._open_bar(0.0)
+        elif mode == "auto":
+            if "IPython" in sys.modules:
+                self._open_bar(AUTO_DELAY_S)
+            else:
+                self._delay = AUTO_DELAY_S
         if self.active:
             self._watcher = threading.Thread(target=self._watch, name="ckv-progress", daemon=True)
             self._watcher.start()
 
     @property
     def active(self) -> bool:
-        return self.bar is not None or self.callback is not None
+        return self.bar is not None or self._delay is not None or self.callback is not None
 
     # -- what the call reports ----------------------------------------------------------
 
@@ -186,7 +198,7 @@ class CallProgress:
                 if now != s.seen and now[1]:
                     s.seen = now
                     self._emit(ProgressEvent("archives", *now, symbol))
-        if self.bar is not None:
+        if self.bar is not None or self._delay is not None:
             self._draw(counts)
 
     def _draw(self, counts: dict[str | None, tuple[int, int, int, int]]) -> None:
@@ -202,12 +214,14 @@ class CallProgress:
             parts.append(f"{pages} REST request(s)")
         if wait:
             parts.append(wait)
-        bar = self.bar
         state = (done, total, ", ".join(parts))
         if state == self._drawn and not self._tty:
             return  # a pipe or a log gets a line per change, a terminal a live clock
         self._drawn = state
         with self.lock:
+            bar = self.bar if self.bar is not None else self._late_bar()
+            if bar is None:
+                return  # not shown yet: tqdm would not draw it either
             if bar.total != (total or None):
                 bar.total = total or None
             bar.set_postfix_str(", ".join(parts), refresh=False)
@@ -230,6 +244,16 @@ class CallProgress:
                 self.failure = e
 
     # -- the bar and warnings -------------------------------------------------------------
+
+    def _late_bar(self) -> Any:
+        """The ``"auto"`` bar, made once its delay has passed (``None`` before)."""
+        if self._delay is None or time.time() < self._started + self._delay:
+            return None
+        self._open_bar(self._delay)
+        # As if made at the call's start: tqdm's delay, elapsed time and rate count from it.
+        self.bar.start_t = self.bar.last_print_t = self._started
+        self._delay = None
+        return self.bar
 
     def _open_bar(self, delay: float) -> None:
         from tqdm.auto import tqdm
@@ -277,8 +301,10 @@ class CallProgress:
             self._stop.set()
             self._watcher.join()
             self._watcher = None
+        if self.bar is not None or self._delay is not None:
+            self._report_archives()  # the final counts (a call past the delay shows its bar)
+            self._delay = None
         if self.bar is not None:
-            self._report_archives()
             if warnings.showwarning == self._show_warning:
                 warnings.showwarning = self._shown_warning
             self._logs.__exit__(None, None, None)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
 from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -97,6 +98,7 @@ class Executor:
         self.schema = schema(req.family)
         self._pool: ThreadPoolExecutor | None = None
         self._pending: dict[str, tuple[Future[tuple[pa.Table, PartitionMeta]], Work]] = {}
+        self._keys: dict[dt.date, str] = {}  # part_key of each day seen, computed once
 
     # -- paths and partitions -----------------------------------------------------------
 
@@ -105,7 +107,10 @@ class Executor:
         return self.c.store.path(r.market, r.dataset, r.symbol, r.interval, key)
 
     def key(self, day: dt.date) -> str:
-        return part_key(self.r, day)
+        k = self._keys.get(day)
+        if k is None:
+            k = self._keys[day] = part_key(self.r, day)
+        return k
 
     def read(self, keys: Iterable[str]) -> None:
         for k in keys:
@@ -121,6 +126,8 @@ class Executor:
         r = self.r
         self.read(parts_of(r, r.start_us, min(r.end_us, horizon(r.family, r.interval, self.now))))
         p = plan(r, self.metas, self.listing, self.now)
+        for k, pdays in p.parts.items():
+            self._keys.update(dict.fromkeys(pdays, k))
         if p.cache_missing:
             raise _unavailable(
                 r, p.cache_missing, "not in the cache (source='cache' never uses the network)"
@@ -139,6 +146,7 @@ class Executor:
         if self.stats.partitions_read:
             self.stats.sources.add("cache")
         try:
+            self._start_writers(p)
             self._empty_days(p.empty_days)
             rest_days = list(p.rest_days)
             rest_days += self._archives(p.archives)
@@ -187,7 +195,11 @@ class Executor:
         outstanding: dict[str, set[dt.date]] = {}
         for t in tasks:
             for d in t.days:
-                outstanding.setdefault(self.key(d), set()).add(d)
+                k = self.key(d)
+                if k in outstanding:
+                    outstanding[k].add(d)
+                else:
+                    outstanding[k] = {d}
         for task, res in self.c.iter_fetch([self.url(t) for t in tasks], tasks, self.r.dataset):
             self.stats.archives += 1
             if res.status == "ok":
@@ -212,26 +224,30 @@ class Executor:
         table = res.table
         assert table is not None, "an archive of status 'ok' carries its table"
         self.stats.sources.add("vision")
-        info = {"source": "vision", "sha256": res.sha256, "verified": res.verified}
+        found = {"source": "vision", "sha256": res.sha256, "verified": res.verified}
+        info = {k: v for k, v in found.items() if v is not None}
         if not res.verified:
             self.unchecked.append(res.url)
-        days = list(task.days)
-        if res.days is not None:
-            by_day = cut_days(table, res.days, days)
+        days = task.days
+        offsets = res.days
+        if offsets is not None:
+            by_day = cut_days(table, offsets, days)
         else:  # rows not sorted by time: the binary search of the old path
-            by_day = split_days(table, self.r.time, days)
+            by_day = split_days(table, self.r.time, list(days))
         for d, rows in by_day.items():
-            self._add_day(d, rows, info)
+            w = self._work(self.key(d))
+            w.days[d] = rows
+            w.info[d] = dict(info)
 
     def _settled(
         self, task: ArchiveTask, outstanding: dict[str, set[dt.date]], retry_daily: list[dt.date]
     ) -> None:
         """Commit each partition of ``task`` whose days have all arrived."""
-        waiting = any(x in retry_daily for x in task.days)
-        for d in task.days:
-            k = self.key(d)
-            outstanding[k].discard(d)
-            if not outstanding[k] and not waiting:
+        waiting = bool(retry_daily) and not set(task.days).isdisjoint(retry_daily)
+        for k in dict.fromkeys(self.key(d) for d in task.days):  # in the days' order
+            left = outstanding[k]
+            left.difference_update(task.days)
+            if not left and not waiting:
                 self.commit(k)
 
     def _bad_archive(
@@ -382,8 +398,15 @@ class Executor:
 
     # -- cache --------------------------------------------------------------------------
 
+    def _work(self, key: str) -> Work:
+        """The work of partition ``key`` (made on first use)."""
+        w = self.work.get(key)
+        if w is None:
+            w = self.work[key] = Work()
+        return w
+
     def _add_day(self, d: dt.date, rows: pa.Table, info: dict[str, Any]) -> None:
-        w = self.work.setdefault(self.key(d), Work())
+        w = self._work(self.key(d))
         w.days[d] = rows
         w.info[d] = {k: v for k, v in info.items() if v is not None}
 
@@ -393,6 +416,22 @@ class Executor:
             self.work.setdefault(self.key(d), Work()).empty.append([day_start(d), day_end(d)])
         for k in {self.key(d) for d in days}:
             self.commit(k)
+
+    def _start_writers(self, p: Plan) -> None:
+        """Start the writer threads a fetching plan will use, before its downloads keep the
+        cores busy: a thread started then waits for a core (ms each) with the caller blocked."""
+        if not p.fetches or self._pool is not None:
+            return
+        days = [d for t in p.archives for d in t.days]
+        days += p.rest_days + p.empty_days + [od.day for od in p.open_days]
+        n = min(WRITERS, len({self.key(d) for d in days}))
+        self._pool = ThreadPoolExecutor(WRITERS, thread_name_prefix="ckv-writer")
+        gate = threading.Event()
+        try:
+            for _ in range(n):  # each busy until the gate opens: every submit starts a thread
+                self._pool.submit(gate.wait)
+        finally:
+            gate.set()
 
     def flush(self) -> None:
         """Commit all remaining work and wait for every write in flight."""

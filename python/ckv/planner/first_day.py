@@ -19,8 +19,6 @@ from typing import TYPE_CHECKING, Any
 
 from .._util.times import day_start
 from ..exceptions import DataUnavailableError, SymbolNotFoundError
-from ..symbols.listing import _parse_page
-from ..symbols.listing_cache import cache_path, write_cache
 from .listing import _key_day, _prefix
 from .request import Request
 
@@ -38,6 +36,8 @@ def _series(req: Request) -> str:
 
 
 def _file(client: Client) -> Path:
+    from ..symbols.listing_cache import cache_path  # hashlib: loaded when start=None is asked
+
     return cache_path(client.cache_dir, client.listing_url, "first-days")
 
 
@@ -61,6 +61,8 @@ def _remember(client: Client, series: str, day: dt.date) -> None:
         path = _file(client)
         first = _read(path, client.listing_url)
         first[series] = day.isoformat()
+        from ..symbols.listing_cache import write_cache
+
         write_cache(path, {"format": FORMAT, "listing_url": client.listing_url, "first": first})
 
 
@@ -80,6 +82,8 @@ def _known(client: Client, series: str) -> dt.date | None:
 
 def _ask(client: Client, req: Request) -> dt.date:
     """The first listed day of ``req``'s series, from the listing (two requests)."""
+    from ..symbols.listing import _parse_page  # the XML parser: loaded when used
+
     freqs = ["monthly"] if req.monthly_only else ["daily", "monthly"]
     prefixes = [_prefix(req, f) for f in freqs]
     base = client.listing_url.rstrip("/")

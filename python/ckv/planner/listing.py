@@ -21,7 +21,6 @@ import urllib.parse
 from http import HTTPStatus
 from typing import Any
 
-from ..symbols.listing import _parse_page
 from ..vision.urls import archive_url
 from .plan import Listing
 from .request import Request
@@ -71,6 +70,8 @@ def lookup(
     fetcher: Any, listing_url: str, req: Request, probe: dt.date | None, today: dt.date
 ) -> Listing | None:
     """The listing window of ``req``'s symbol (see the module docstring)."""
+    from ..symbols.listing import _parse_page  # the XML parser: loaded when a 404 asks for it
+
     freq = "monthly" if req.monthly_only else "daily"
     prefix = _prefix(req, freq)
     queries = [{"prefix": prefix, "delimiter": "/", "max-keys": "1"}]

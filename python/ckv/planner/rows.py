@@ -11,7 +11,7 @@ import pyarrow as pa
 
 from .. import _core
 from .._util.arrow import schema
-from .._util.times import DAY_US, day_of, day_start
+from .._util.times import DAY_US, day_start
 from .holes import int_values
 
 
@@ -47,11 +47,16 @@ def cut_days(
 ) -> dict[dt.date, pa.Table]:
     """The rows of each of ``days`` from the core's ``(day_start_us, lo, hi)`` ranges: no
     scan, no search; a day without a range gets no rows."""
-    by_day = {day_of(start): (lo, hi) for start, lo, hi in offsets}
+    n = table.num_rows
+    if len(days) == 1 and len(offsets) == 1 and offsets[0][1:] == (0, n):
+        start, _, _ = offsets[0]
+        if start == day_start(days[0]):
+            return {days[0]: table}  # a daily archive: the whole table is the day
+    by_day = {start: (lo, hi) for start, lo, hi in offsets}
     out = {}
     for d in days:
-        lo, hi = by_day.get(d, (0, 0))
-        out[d] = table if (lo, hi) == (0, table.num_rows) else table.slice(lo, hi - lo)
+        lo, hi = by_day.get(day_start(d), (0, 0))
+        out[d] = table if lo == 0 and hi == n else table.slice(lo, hi - lo)
     return out
 
 

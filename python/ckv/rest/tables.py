@@ -1,12 +1,14 @@
 """Checked REST pages (tables of the archive schema from ``validate.page``) → one table per
 call: the pages concatenated without copying, rows sorted by their key with duplicates
 (overlapping pages) dropped, so a row never changes with its source.
+
+``pyarrow.compute`` (tens of ms to import) is imported by the functions that use it: a call
+that needs no REST rows never loads it.
 """
 
 from __future__ import annotations
 
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from .._util.arrow import schema
 
@@ -22,6 +24,8 @@ def table(dataset: str, pages: list[pa.Table]) -> pa.Table:
 def _sorted_unique(t: pa.Table) -> pa.Table:
     if t.num_rows <= 1:
         return t
+    import pyarrow.compute as pc
+
     key = t.column(0).combine_chunks()
     if pc.all(pc.greater(key[1:], key[:-1])).as_py():
         return t
@@ -34,6 +38,8 @@ def _sorted_unique(t: pa.Table) -> pa.Table:
 
 def between(t: pa.Table, column: str, start_us: int | None, end_us: int | None) -> pa.Table:
     """Rows with ``start_us ≤ t[column] < end_us`` (either bound may be None)."""
+    import pyarrow.compute as pc
+
     col = t.column(column).cast(pa.int64())
     mask = None
     if start_us is not None:
@@ -48,4 +54,6 @@ def below(t: pa.Table, column: str, limit: int | None) -> pa.Table:
     """Rows with ``t[column] < limit`` (all when ``limit`` is None)."""
     if limit is None:
         return t
+    import pyarrow.compute as pc
+
     return t.filter(pc.less(t.column(column), pa.scalar(limit, pa.int64())))

@@ -30,8 +30,6 @@ from typing import Any
 
 from .._util.vocab import MARKETS, VISION_MARKET
 from ..exceptions import Suggestion, SymbolNotFoundError
-from .listing import _parse_page
-from .listing_cache import cache_path, read_cache
 
 log = logging.getLogger("ckv.symbols")
 
@@ -158,6 +156,8 @@ class SymbolHints:
     def _from_cache(self, market: str) -> list[str] | None:
         if self.cache_dir is None:
             return None
+        from .listing_cache import cache_path, read_cache  # loaded when a symbol is unknown
+
         path = cache_path(self.cache_dir, self.listing_url, market)
         data = read_cache(path, self.listing_url, market, math.inf)
         if data is None:
@@ -165,6 +165,8 @@ class SymbolHints:
         return [r["symbol"] for r in data["rows"] if isinstance(r, dict) and "symbol" in r]
 
     def _from_listing(self, markets: list[str], folder: str, first: str) -> None:
+        from .listing import _parse_page  # the XML parser: loaded when a symbol is unknown
+
         urls = []
         for m in markets:
             prefix = f"data/{VISION_MARKET[m]}/{folder}/{first}"
