@@ -11,7 +11,7 @@ from ckv._util.times import to_us
 from ckv.planner import Listing, PartitionMeta, Request, plan
 from ckv.planner.holes import partition_holes
 from ckv.planner.meta import EXCHANGE, Hole, subtract
-from ckv.planner.plan import after_vision
+from ckv.planner.plan import after_vision, parts_of
 from ckv.planner.timeline import candle_open, count_opens, horizon
 
 D = dt.date
@@ -34,6 +34,29 @@ def test_whole_past_months_monthly_other_days_daily_today_rest():
         (D(2024, 3, 13), to_us("2024-03-13"), to_us("2024-03-13T10:17"))
     ]
     assert p.end_us == to_us("2024-03-13T10:17")
+
+
+@pytest.mark.parametrize(
+    ("interval", "start", "end"),
+    [
+        ("1m", "2023-11-15T05:00", "2024-03-01T00:00:01"),  # December, a leap February
+        ("1m", "2023-02-28", "2023-03-01"),
+        ("1m", "9999-11-30T12:00", "9999-12-31T23:59"),  # the last month of the calendar
+        ("1s", "2024-02-27T23:00", "2024-03-02"),  # daily partitions
+    ],
+)
+def test_partitions_hold_every_day_of_the_range_once_in_order(interval, start, end):
+    a, b = to_us(start), to_us(end)
+    first, last = (
+        dt.datetime.fromisoformat(start).date(),
+        (dt.datetime.fromisoformat(end) - dt.timedelta(microseconds=1)).date(),
+    )
+    days = [first + dt.timedelta(i) for i in range((last - first).days + 1)]
+    daily = interval == "1s"
+    expected: dict[str, list[dt.date]] = {}
+    for d in days:  # one key per day (1s) or per month, independently of parts_of
+        expected.setdefault(d.isoformat() if daily else f"{d.year:04d}-{d.month:02d}", []).append(d)
+    assert parts_of(req(interval=interval), a, b) == expected
 
 
 def test_partial_coverage_is_extended_not_refetched():

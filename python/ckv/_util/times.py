@@ -10,6 +10,7 @@ US = 1_000_000
 DAY_S = 86_400
 DAY_US = DAY_S * US
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=UTC)
+EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
 
 TimeLike = Union[dt.datetime, dt.date, str, int]
 
@@ -80,7 +81,7 @@ def day_of(us: int) -> dt.date:
 
 
 def day_start(day: dt.date) -> int:
-    return (day - dt.date(1970, 1, 1)).days * DAY_US
+    return (day.toordinal() - EPOCH_ORDINAL) * DAY_US
 
 
 def days_between(start_us: int, end_us: int) -> list[dt.date]:
@@ -90,7 +91,7 @@ def days_between(start_us: int, end_us: int) -> list[dt.date]:
 
 
 def month_key(day: dt.date) -> str:
-    return f"{day.year:04d}-{day.month:02d}"
+    return day.isoformat()[:7]  # YYYY-MM
 
 
 def month_days(key: str) -> list[dt.date]:

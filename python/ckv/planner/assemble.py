@@ -120,14 +120,15 @@ def describe(ex: Executor, p: Plan, holes: list[Hole], empty: list[list[int]]) -
         if not meta:
             continue
         for d in p.parts[k]:
-            info = meta.days.get(d.isoformat())
+            iso = d.isoformat()
+            info = meta.days.get(iso)
             if info:
                 days += 1
                 sources.add(info.get("source", "?"))
                 if info.get("source", "").startswith("vision") and not info.get("verified", True):
-                    unverified_days.append(d.isoformat())
-            elif d.isoformat() in meta.partial:
-                partial[d.isoformat()] = meta.partial[d.isoformat()]
+                    unverified_days.append(iso)
+            elif iso in meta.partial:
+                partial[iso] = meta.partial[iso]
     return json.dumps(
         {
             "format": 2,

@@ -112,13 +112,21 @@ def plan(
 
 
 _EMPTY = PartitionMeta()
+DECEMBER = 12  # 31 days, and no month after it in year 9999
 
 
 def parts_of(req: Request, start_us: int, end_us: int) -> dict[str, list[dt.date]]:
     """Partition key → the days of ``[start_us, end_us)`` in it, in order."""
+    days = days_of(start_us, end_us)
+    if req.daily_partitions:
+        return {d.isoformat(): [d] for d in days}
     parts: dict[str, list[dt.date]] = {}
-    for d in days_of(start_us, end_us):
-        parts.setdefault(part_key(req, d), []).append(d)
+    i = 0
+    while i < len(days):  # one run of consecutive days per month
+        d = days[i]
+        n = 32 - d.day if d.month == DECEMBER else (dt.date(d.year, d.month + 1, 1) - d).days
+        parts[month_key(d)] = days[i : i + n]
+        i += n
     return parts
 
 
