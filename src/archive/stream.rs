@@ -19,7 +19,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use flate2::{Decompress, FlushDecompress, Status};
 use sha2::{Digest, Sha256};
 
@@ -81,12 +81,26 @@ pub struct ArchiveStream {
 /// A member held for the one-shot inflate.
 struct Held {
     chunks: Vec<Bytes>,
+    /// The free end of the block that pieces pushed as slices are copied into.
+    copied: BytesMut,
     len: usize,
     /// Member bytes to hold before inflating: its compressed size, or with a data descriptor,
     /// everything up to the declared end of the body.
     need: usize,
     /// Capacity of the output buffer.
     cap: usize,
+}
+
+impl Held {
+    /// A copy of `data`, packed with the other copied pieces into blocks of 64 KiB or more
+    /// (pieces stay apart: a replay pushes them as they came, so it fails as streaming would).
+    fn copy(&mut self, data: &[u8]) -> Bytes {
+        if self.copied.capacity() < data.len() {
+            self.copied = BytesMut::with_capacity(data.len().max(64 * 1024));
+        }
+        self.copied.extend_from_slice(data);
+        self.copied.split().freeze()
+    }
 }
 
 /// Streams allowed to split (`split_parse`) that are still alive.
@@ -240,7 +254,8 @@ impl ArchiveStream {
 
     /// Consume the next piece of the body. Content errors are remembered, not returned, so the
     /// rest of the body is still hashed and a checksum mismatch can be told apart. A piece
-    /// held for the one-shot inflate is copied (`push_bytes` holds it without a copy).
+    /// held for the one-shot inflate is copied (`push_bytes` holds it without a copy), unless
+    /// it holds all of the member.
     pub fn push(&mut self, chunk: &[u8]) {
         self.push_inner(chunk, None);
     }
@@ -421,6 +436,7 @@ impl ArchiveStream {
         };
         (need <= ONE_SHOT_MAX).then(|| Held {
             chunks: Vec::new(),
+            copied: BytesMut::new(),
             len: 0,
             need: need as usize,
             cap: cap as usize,
@@ -442,8 +458,8 @@ impl ArchiveStream {
             }
             return self.stream_member(member, data);
         }
-        let piece = owned.unwrap_or_else(|| Bytes::copy_from_slice(data));
-        held.len += piece.len();
+        held.len += data.len();
+        let piece = owned.unwrap_or_else(|| held.copy(data));
         held.chunks.push(piece);
         if held.len < held.need {
             return Ok(());
