@@ -13,6 +13,7 @@
 
 mod header;
 mod limits;
+mod oneshot;
 mod parse_thread;
 mod stream;
 pub mod write;
@@ -21,6 +22,8 @@ pub mod write;
 mod descriptor_tests;
 #[cfg(test)]
 mod fuzz;
+#[cfg(test)]
+mod oneshot_tests;
 #[cfg(all(test, not(feature = "python")))]
 pub(crate) mod probe;
 #[cfg(test)]
@@ -101,8 +104,7 @@ pub fn read_archive_with(
     limits: ArchiveLimits,
 ) -> Result<ArchiveOutput> {
     let mut stream = ArchiveStream::with_limits(dataset, file, limits);
-    for chunk in body.chunks(64 * 1024) {
-        stream.push(chunk);
-    }
+    stream.expect_len(body.len() as u64);
+    stream.push(body);
     stream.finish(expected_sha256)
 }

@@ -15,8 +15,7 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use flate2::Crc;
-
+use super::oneshot::Crc32;
 use super::stream::thread_clock;
 use crate::error::{Error, Result};
 use crate::parse::CsvParser;
@@ -43,9 +42,9 @@ impl ParseThread {
     /// come back.
     pub fn start(
         parser: CsvParser,
-        crc: Crc,
+        crc: Crc32,
         piece: usize,
-    ) -> std::result::Result<Self, Box<(CsvParser, Crc)>> {
+    ) -> std::result::Result<Self, Box<(CsvParser, Crc32)>> {
         let (tx, rx) = sync_channel::<Vec<u8>>(DEPTH);
         let (spare_tx, spare) = sync_channel::<Vec<u8>>(DEPTH + 2);
         let failed = Arc::new(AtomicBool::new(false));
@@ -143,7 +142,7 @@ impl Drop for ParseThread {
 /// The thread's loop: parse each piece in order until the queue closes.
 fn run(
     parser: CsvParser,
-    mut crc: Crc,
+    mut crc: Crc32,
     rx: &Receiver<Vec<u8>>,
     spare: &SyncSender<Vec<u8>>,
     failed: &AtomicBool,

@@ -1,23 +1,31 @@
-//! `ArchiveStream`: one archive body consumed as it arrives. Every byte is hashed; the local
-//! header is read, the member inflated chunk by chunk (each piece checked against the
-//! [`ArchiveLimits`] before the parser sees it) and fed straight to the CSV parser; the data
+//! `ArchiveStream`: one archive body consumed as it arrives. Every byte is hashed as it comes;
+//! the local header is read; then either a small deflated member is held until all its
+//! compressed bytes are there and inflated in one shot (`oneshot`, libdeflate), or the member
+//! is inflated chunk by chunk (zlib-rs, each piece checked against the [`ArchiveLimits`] before
+//! the parser sees it); either way the CSV goes straight to the parser, and the data
 //! descriptor, when there is one, is collected after the deflate stream.
 //!
 //! Guarantees: memory is bounded by the parser's columns (which grow with the data that has
-//! arrived, never with a header's claim) plus fixed buffers; content errors are remembered so
-//! the rest of the body is still hashed and a checksum mismatch wins; `finish` verifies the
-//! digest, completeness, the end-of-central-directory record, CRC-32 and both sizes (from the
-//! local header or the data descriptor).
+//! arrived, never with a header's claim) plus fixed buffers, plus for a one-shot member its
+//! compressed bytes (at most `ONE_SHOT_MAX`) and an output buffer sized from them; content
+//! errors are remembered so the rest of the body is still hashed and a checksum mismatch wins;
+//! `finish` verifies the digest, completeness, the end-of-central-directory record, CRC-32 and
+//! both sizes (from the local header or the data descriptor). Both paths give the same batch
+//! and the same error for any body: a one-shot that fails for any reason (bad data, output
+//! beyond its buffer, body cut short) streams the held bytes instead, so every error comes
+//! from the streaming path.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use flate2::{Crc, Decompress, FlushDecompress, Status};
+use bytes::{Bytes, BytesMut};
+use flate2::{Decompress, FlushDecompress, Status};
 use sha2::{Digest, Sha256};
 
 use super::header::{check_descriptor, parse_local, Actual, Member, DESCRIPTOR_MAX};
 use super::limits::ArchiveLimits;
+use super::oneshot::{self, Crc32, ONE_SHOT_MAX, ONE_SHOT_RATIO, ONE_SHOT_SLACK};
 use super::parse_thread::ParseThread;
 use super::{hex, ArchiveOutput};
 use crate::error::{Error, Result};
@@ -39,8 +47,9 @@ pub struct ArchiveStream {
     total: u64,
     head: Vec<u8>,
     member: Option<Member>,
-    inflater: Decompress,
-    crc: Crc,
+    /// The streaming inflater, made when the first piece is streamed.
+    inflater: Option<Decompress>,
+    crc: Crc32,
     out: Vec<u8>,
     /// Member bytes (stored) or CSV bytes (deflated) handled so far.
     stored_done: u64,
@@ -59,6 +68,39 @@ pub struct ArchiveStream {
     thread: Option<ParseThread>,
     /// Split past `SPLIT_AFTER` whatever else runs (tests).
     forced: bool,
+    /// Whether a small member may be inflated in one shot (see `oneshot`).
+    one_shot: bool,
+    /// The body's declared length (`Content-Length`), when known.
+    expected_len: Option<u64>,
+    /// The member's bytes so far, while they are held for the one-shot inflate.
+    held: Option<Held>,
+    /// What the data was, once a one-shot inflate has succeeded.
+    whole: Option<Actual>,
+}
+
+/// A member held for the one-shot inflate.
+struct Held {
+    chunks: Vec<Bytes>,
+    /// The free end of the block that pieces pushed as slices are copied into.
+    copied: BytesMut,
+    len: usize,
+    /// Member bytes to hold before inflating: its compressed size, or with a data descriptor,
+    /// everything up to the declared end of the body.
+    need: usize,
+    /// Capacity of the output buffer.
+    cap: usize,
+}
+
+impl Held {
+    /// A copy of `data`, packed with the other copied pieces into blocks of 64 KiB or more
+    /// (pieces stay apart: a replay pushes them as they came, so it fails as streaming would).
+    fn copy(&mut self, data: &[u8]) -> Bytes {
+        if self.copied.capacity() < data.len() {
+            self.copied = BytesMut::with_capacity(data.len().max(64 * 1024));
+        }
+        self.copied.extend_from_slice(data);
+        self.copied.split().freeze()
+    }
 }
 
 /// Streams allowed to split (`split_parse`) that are still alive.
@@ -149,9 +191,9 @@ impl ArchiveStream {
             total: 0,
             head: Vec::new(),
             member: None,
-            inflater: Decompress::new(false),
-            crc: Crc::new(),
-            out: Vec::with_capacity(INFLATE_CHUNK),
+            inflater: None,
+            crc: Crc32::default(),
+            out: Vec::new(),
             stored_done: 0,
             done: false,
             descriptor: Vec::new(),
@@ -163,7 +205,29 @@ impl ArchiveStream {
             split: None,
             thread: None,
             forced: false,
+            one_shot: true,
+            expected_len: None,
+            held: None,
+            whole: None,
         }
+    }
+
+    /// Never inflate in one shot: stream every member (tests and benchmarks compare the two).
+    pub fn stream_only(&mut self) {
+        self.one_shot = false;
+    }
+
+    /// True when the member was inflated in one shot (tests).
+    #[cfg(test)]
+    pub(crate) fn was_one_shot(&self) -> bool {
+        self.whole.is_some()
+    }
+
+    /// The body is declared to be `len` bytes long (`Content-Length`): a small member with a
+    /// data descriptor can then be inflated in one shot once the body is all there. A wrong
+    /// length only costs the one-shot (the held bytes are streamed).
+    pub fn expect_len(&mut self, len: u64) {
+        self.expected_len = Some(len);
     }
 
     /// `split_parse`, but past `SPLIT_AFTER` whatever else runs (tests of the split itself).
@@ -171,6 +235,7 @@ impl ArchiveStream {
     pub(crate) fn force_split(&mut self) {
         self.split_parse();
         self.forced = true;
+        self.one_shot = false;
     }
 
     /// Let a large deflated member (past `SPLIT_AFTER` inflated bytes) be parsed on a thread of
@@ -188,8 +253,19 @@ impl ArchiveStream {
     }
 
     /// Consume the next piece of the body. Content errors are remembered, not returned, so the
-    /// rest of the body is still hashed and a checksum mismatch can be told apart.
+    /// rest of the body is still hashed and a checksum mismatch can be told apart. A piece
+    /// held for the one-shot inflate is copied (`push_bytes` holds it without a copy), unless
+    /// it holds all of the member.
     pub fn push(&mut self, chunk: &[u8]) {
+        self.push_inner(chunk, None);
+    }
+
+    /// `push` of a shared buffer, which is held as is when the member is held.
+    pub fn push_bytes(&mut self, chunk: &Bytes) {
+        self.push_inner(chunk, Some(chunk));
+    }
+
+    fn push_inner(&mut self, chunk: &[u8], owned: Option<&Bytes>) {
         let sha = &mut self.sha;
         timed(self.timing, &mut self.cpu.sha, || sha.update(chunk));
         self.total += chunk.len() as u64;
@@ -197,17 +273,45 @@ impl ArchiveStream {
         if self.failed.is_some() {
             return;
         }
-        if let Err(e) = self.consume(chunk) {
-            self.failed = Some(e);
-            self.parser = None; // free the columns now: this archive is lost
+        if let Err(e) = self.consume(chunk, owned) {
+            self.fail(e);
+        }
+    }
+
+    fn fail(&mut self, e: Error) {
+        self.failed = Some(e);
+        self.parser = None; // free the columns now: this archive is lost
+        self.held = None;
+    }
+
+    /// About how many body bytes' worth of inflating and parsing pushing `incoming` more bytes
+    /// does (hashing counted as an eighth): all of them when streaming; while a member is held,
+    /// only the hashing until the push that completes it, which inflates the whole member.
+    pub fn work_ahead(&self, incoming: usize) -> usize {
+        match &self.held {
+            Some(h) if h.len + incoming >= h.need => h.len + incoming,
+            Some(_) => incoming / 8,
+            None if self.done || self.failed.is_some() => incoming / 8,
+            None => incoming,
         }
     }
 
     /// CSV bytes handed to the parser so far.
     pub fn inflated_bytes(&self) -> u64 {
-        match self.member {
-            Some(m) if m.deflated => self.inflater.total_out(),
+        match (self.whole, self.member) {
+            (Some(w), _) => w.inflated,
+            (None, Some(m)) if m.deflated => {
+                self.inflater.as_ref().map_or(0, Decompress::total_out)
+            }
             _ => self.stored_done,
+        }
+    }
+
+    /// Compressed bytes inflated so far.
+    fn deflated_bytes(&self) -> u64 {
+        match self.whole {
+            Some(w) => w.compressed,
+            None => self.inflater.as_ref().map_or(0, Decompress::total_in),
         }
     }
 
@@ -225,13 +329,13 @@ impl ArchiveStream {
     /// Move the parser to its own thread if `split_parse` allows it and it is worth it now.
     fn maybe_split(&mut self) {
         if self.split.is_none()
-            || self.inflater.total_out() < SPLIT_AFTER
+            || self.inflated_bytes() < SPLIT_AFTER
             || (!self.forced && SPLITTABLE.load(Ordering::Relaxed) >= cores())
         {
             return;
         }
         if let Some(parser) = self.parser.take() {
-            let crc = std::mem::replace(&mut self.crc, Crc::new());
+            let crc = std::mem::take(&mut self.crc);
             match ParseThread::start(parser, crc, INFLATE_CHUNK) {
                 Ok(t) => {
                     self.thread = Some(t);
@@ -269,8 +373,9 @@ impl ArchiveStream {
         })
     }
 
-    fn consume(&mut self, chunk: &[u8]) -> Result<()> {
+    fn consume(&mut self, chunk: &[u8], owned: Option<&Bytes>) -> Result<()> {
         let mut data = chunk;
+        let mut skip = 0;
         let member = match self.member {
             Some(m) => m,
             None => {
@@ -289,11 +394,143 @@ impl ArchiveStream {
                     }
                 }
                 self.member = Some(member);
-                data = &chunk[header_len.saturating_sub(before)..];
+                self.held = self.hold_for(member, header_len as u64);
+                skip = header_len.saturating_sub(before);
+                data = &chunk[skip..];
                 self.head = Vec::new();
                 member
             }
         };
+        if self.held.is_some() {
+            return self.hold(member, data, owned.map(|b| b.slice(skip..)));
+        }
+        self.stream_member(member, data)
+    }
+
+    /// Whether to hold `member` (whose data starts at body offset `start`) for the one-shot
+    /// inflate: deflated, and its CSV at most `ONE_SHOT_MAX` bytes; with sizes in the header,
+    /// when they claim no more than `ONE_SHOT_RATIO` times compression (the buffer is then the
+    /// claimed size); with a data descriptor, when the body's declared end is that close (the
+    /// buffer is then what `ONE_SHOT_RATIO` and the limits allow for the bytes up to it).
+    fn hold_for(&self, member: Member, start: u64) -> Option<Held> {
+        if !self.one_shot || !member.deflated {
+            return None;
+        }
+        let (need, cap) = if member.descriptor {
+            let rest = self.expected_len?.checked_sub(start)?;
+            let cap = (ONE_SHOT_RATIO
+                .saturating_mul(rest)
+                .saturating_add(ONE_SHOT_SLACK))
+            .min(ONE_SHOT_MAX)
+            .min(self.limits.max_inflated_bytes);
+            (rest, cap)
+        } else {
+            let (csv, compressed) = (member.csv_size, member.compressed_size);
+            let room = ONE_SHOT_RATIO
+                .saturating_mul(compressed)
+                .saturating_add(ONE_SHOT_SLACK);
+            if csv == 0 || csv > ONE_SHOT_MAX || csv > room {
+                return None;
+            }
+            (compressed, csv)
+        };
+        (need <= ONE_SHOT_MAX).then(|| Held {
+            chunks: Vec::new(),
+            copied: BytesMut::new(),
+            len: 0,
+            need: need as usize,
+            cap: cap as usize,
+        })
+    }
+
+    /// Hold `data` (shared as `owned` when given, else copied) until the member is complete,
+    /// then inflate it in one shot; when that fails, stream what was held instead.
+    fn hold(&mut self, member: Member, data: &[u8], owned: Option<Bytes>) -> Result<()> {
+        let Some(held) = self.held.as_mut() else {
+            return self.stream_member(member, data);
+        };
+        if held.chunks.is_empty() && data.len() >= held.need {
+            // The whole member in this piece: no copy.
+            let (need, cap) = (held.need, held.cap);
+            self.held = None;
+            if self.one_shot_inflate(member, &data[..need], cap)? {
+                return Ok(());
+            }
+            return self.stream_member(member, data);
+        }
+        held.len += data.len();
+        let piece = owned.unwrap_or_else(|| held.copy(data));
+        held.chunks.push(piece);
+        if held.len < held.need {
+            return Ok(());
+        }
+        let Held {
+            chunks, need, cap, ..
+        } = self.held.take().expect("held just above");
+        // The copy of a member that came in several pieces counts as inflating.
+        let t0 = self.timing.then(thread_clock);
+        let done = oneshot::joined(&chunks, need, |input| {
+            if let Some(t0) = t0 {
+                self.cpu.inflate += thread_clock().saturating_sub(t0);
+            }
+            self.one_shot_inflate(member, input, cap)
+        })?;
+        if !done {
+            self.replay(member, &chunks)?;
+        }
+        Ok(())
+    }
+
+    /// Stream held pieces (after a one-shot that failed, or at `finish` when the member never
+    /// completed).
+    fn replay(&mut self, member: Member, chunks: &[Bytes]) -> Result<()> {
+        chunks
+            .iter()
+            .try_for_each(|c| self.stream_member(member, c))
+    }
+
+    /// Inflate the complete member `input` in one shot into at most `cap` bytes, then feed it
+    /// to the parser. `Ok(false)` when libdeflate could not (bad data, more than `cap`): the
+    /// caller streams the same bytes, whose errors are the ones reported.
+    fn one_shot_inflate(&mut self, member: Member, input: &[u8], cap: usize) -> Result<bool> {
+        let t0 = self.timing.then(thread_clock);
+        let (limits, file) = (self.limits, &self.file);
+        let parser = &mut self.parser;
+        let mut parse_cpu = Duration::ZERO;
+        let timing = self.timing;
+        let got = oneshot::inflate(input, cap, |csv, used| {
+            let actual = Actual {
+                crc32: oneshot::crc32(csv),
+                compressed: used as u64,
+                inflated: csv.len() as u64,
+            };
+            // The limits as streaming checks them (this cannot fail within `ONE_SHOT_MAX`,
+            // the ratio grace; should it, streaming finds the error).
+            limits
+                .check(file, actual.inflated, actual.compressed)
+                .ok()?;
+            let fed = parser
+                .as_mut()
+                .map(|p| timed(timing, &mut parse_cpu, || p.feed(csv)));
+            Some((actual, fed, &input[used..]))
+        })
+        .flatten();
+        if let Some(t0) = t0 {
+            self.cpu.inflate += thread_clock().saturating_sub(t0).saturating_sub(parse_cpu);
+            self.cpu.parse += parse_cpu;
+        }
+        let Some((actual, fed, rest)) = got else {
+            return Ok(false);
+        };
+        self.whole = Some(actual);
+        self.done = true;
+        self.collect_descriptor(member, rest)?;
+        fed.unwrap_or(Ok(()))?;
+        Ok(true)
+    }
+
+    /// The streaming path: `data` of the member inflated (or stored) piece by piece.
+    fn stream_member(&mut self, member: Member, data: &[u8]) -> Result<()> {
         if self.done {
             return self.collect_descriptor(member, data);
         }
@@ -336,20 +573,19 @@ impl ArchiveStream {
                 None => std::mem::take(&mut self.out),
             };
             out.clear();
-            let before_in = self.inflater.total_in();
-            let inflater = &mut self.inflater;
+            // Made on first use: a one-shot member never needs these.
+            out.reserve_exact(INFLATE_CHUNK);
+            let inflater = self.inflater.get_or_insert_with(|| Decompress::new(false));
+            let before_in = inflater.total_in();
             let status = timed(self.timing, &mut self.cpu.inflate, || {
                 inflater.decompress_vec(data, &mut out, FlushDecompress::None)
             })
             .map_err(|e| Error::archive(&self.file, format!("bad deflate data: {e}")))?;
-            let used = (self.inflater.total_in() - before_in) as usize;
+            let (total_in, total_out) = (inflater.total_in(), inflater.total_out());
+            let used = (total_in - before_in) as usize;
             data = &data[used..];
             // Before the parser takes any memory for this piece.
-            self.limits.check(
-                &self.file,
-                self.inflater.total_out(),
-                self.inflater.total_in(),
-            )?;
+            self.limits.check(&self.file, total_out, total_in)?;
             let stalled = used == 0 && out.is_empty();
             match &self.thread {
                 Some(t) => {
@@ -409,6 +645,12 @@ impl ArchiveStream {
                 });
             }
         }
+        // A member still held never completed: streamed, it says where the body falls short.
+        if let (Some(held), Some(member)) = (self.held.take(), self.member) {
+            if let Err(e) = self.replay(member, &held.chunks) {
+                self.fail(e);
+            }
+        }
         // The parser on its own thread comes back; its first error came before any of ours.
         let mut thread_crc = None;
         if let Some((parser, crc, cpu)) = self.thread.take().map(ParseThread::finish) {
@@ -436,14 +678,14 @@ impl ArchiveStream {
                 self.total
             )));
         }
-        let actual = Actual {
+        let actual = self.whole.unwrap_or_else(|| Actual {
             crc32: thread_crc.unwrap_or_else(|| self.crc.sum()),
             compressed: match member.deflated {
-                true => self.inflater.total_in(),
+                true => self.deflated_bytes(),
                 false => self.stored_done,
             },
             inflated: self.inflated_bytes(),
-        };
+        });
         self.verify(member, actual)?;
         let parser = self.parser.take().expect("parser present until finish");
         Ok(ArchiveOutput {

@@ -27,10 +27,12 @@ use crate::net::profile::{self, ArchiveTimes};
 /// A `.CHECKSUM` sidecar is one line; anything longer is not one.
 const SIDECAR_MAX: usize = 64 * 1024;
 
-/// Body bytes worked on at once from which the work leaves the runtime's worker to another
-/// thread (`block_in_place`), so that hashing and inflating never hold up the I/O of the
-/// other requests (a monthly archive comes in pieces of about 200 KiB); below it, as for the
-/// ~70 KiB bodies of daily klines, the hand-over costs more than it saves.
+/// Body bytes' worth of work (`ArchiveStream::work_ahead`: inflating and parsing, hashing at
+/// an eighth) done at once from which the work leaves the runtime's worker to another thread
+/// (`block_in_place`), so that hashing and inflating never hold up the I/O of the other
+/// requests (a monthly archive comes in pieces of about 200 KiB, hashed as they come and
+/// inflated at once with the last); below it, as for the ~70 KiB bodies of daily klines, the
+/// hand-over costs more than it saves.
 const OFFLOAD_MIN: usize = 128 * 1024;
 
 /// Bodies declared smaller than this work at once, without taking turns (see `Turns`): a
@@ -271,10 +273,14 @@ async fn stream_archive(
             let end = client.attempt_end();
             let resp = client.get_once(&req.url, &[], end, tally).await?;
             t.head_us = stamp();
-            let small = resp.content_length().is_some_and(|n| n < TURNS_MIN);
+            let declared = resp.content_length();
+            let small = declared.is_some_and(|n| n < TURNS_MIN);
             let mut body = client.body(&req.url, resp, end, tally);
             let mut stream = ArchiveStream::new(req.dataset, name);
             stream.split_parse();
+            if let Some(n) = declared {
+                stream.expect_len(n);
+            }
             let mut thread = None;
             if timed {
                 stream.time_stages();
@@ -309,11 +315,11 @@ async fn stream_archive(
     Ok((stream, t))
 }
 
-/// Push `pieces` through `stream`; a large amount off the runtime's worker (see
+/// Push `pieces` through `stream`; a large amount of work off the runtime's worker (see
 /// `OFFLOAD_MIN`; on a multi-threaded runtime only).
 fn work(stream: &mut ArchiveStream, pieces: &[Bytes]) {
-    let push = |stream: &mut ArchiveStream| pieces.iter().for_each(|p| stream.push(p));
-    let big = pieces.iter().map(Bytes::len).sum::<usize>() >= OFFLOAD_MIN;
+    let push = |stream: &mut ArchiveStream| pieces.iter().for_each(|p| stream.push_bytes(p));
+    let big = stream.work_ahead(pieces.iter().map(Bytes::len).sum()) >= OFFLOAD_MIN;
     if big && Handle::try_current().is_ok_and(|h| h.runtime_flavor() == RuntimeFlavor::MultiThread)
     {
         tokio::task::block_in_place(|| push(stream));

@@ -5,7 +5,8 @@
 //! header claims (huge sizes, data descriptors), or by digits changed into other digits (values
 //! that stay well-formed), fed in random chunks.
 //!
-//! Asserted for every case: no panic; either `Ok` with the dataset's schema and sane rows (no
+//! Asserted for every case: no panic; the same outcome (batch, or error text) whether a small
+//! member is inflated in one shot or streamed; either `Ok` with the dataset's schema and sane rows (no
 //! negative counts or ids, finite floats, positive funding intervals) on which `find_gaps` also
 //! succeeds, or a typed error of the stage; and the heap held at once (measured by the probe
 //! allocator in the pure-Rust build) and the bytes reserved stay within a small multiple of the
@@ -99,22 +100,47 @@ fn csv_case(dataset: Dataset, data: &[u8], rng: &mut Rng) -> bool {
     }
 }
 
-/// One zip case: random chunks, no digest, the right one, or a wrong one.
+/// One zip case: random chunks, no digest, the right one, or a wrong one, sometimes the body's
+/// length declared; through the one-shot path and the streaming one, which must agree.
 fn zip_case(dataset: Dataset, body: &[u8], rng: &mut Rng) -> bool {
     let chunk = 1 + rng.below(5000);
     let digest = super::hex(&<sha2::Sha256 as sha2::Digest>::digest(body));
     // The seeds (`rng` at 0) are read with their digest.
     let pick = if rng.0 == 0 { 1 } else { rng.below(3) };
     let expected = [None, Some(digest), Some("0".repeat(64))][pick].clone();
+    let declared = rng.below(2) == 0;
+    let one_shot = zip_path(dataset, body, chunk, expected.as_deref(), Some(declared));
+    let streamed = zip_path(dataset, body, chunk, expected.as_deref(), None);
+    match (&one_shot, &streamed) {
+        (Ok(a), Ok(b)) => assert_eq!(a, b, "the paths give different batches"),
+        (Err(a), Err(b)) => assert_eq!(a, b, "the paths give different errors"),
+        (a, b) => panic!("the paths disagree: one-shot {a:?}, streaming {b:?}"),
+    }
+    one_shot.is_ok()
+}
+
+/// One path of a zip case: one-shot allowed (`Some(declared length)`) or streaming only.
+fn zip_path(
+    dataset: Dataset,
+    body: &[u8],
+    chunk: usize,
+    expected: Option<&str>,
+    one_shot: Option<bool>,
+) -> Result<RecordBatch, String> {
     let (res, heap) = peak(|| {
         let mut s = ArchiveStream::with_limits(dataset, "fuzz.zip", ArchiveLimits::default());
+        match one_shot {
+            None => s.stream_only(),
+            Some(true) => s.expect_len(body.len() as u64),
+            Some(false) => {}
+        }
         for c in body.chunks(chunk) {
             s.push(c);
             let bound = PER_BYTE * s.inflated_bytes() as usize + 64 * 1024;
             assert!(s.reserved_bytes() <= bound, "{}", s.reserved_bytes());
         }
         let inflated = s.inflated_bytes() as usize;
-        (s.finish(expected.as_deref()), inflated)
+        (s.finish(expected), inflated)
     });
     let (res, inflated) = res;
     assert!(
@@ -125,9 +151,11 @@ fn zip_case(dataset: Dataset, body: &[u8], rng: &mut Rng) -> bool {
         Ok(out) => {
             assert_eq!(out.csv_bytes as usize, inflated);
             check_ok(dataset, &out.batch, inflated);
-            true
+            Ok(out.batch)
         }
-        Err(Error::Archive { .. } | Error::Parse { .. } | Error::Checksum { .. }) => false,
+        Err(e @ (Error::Archive { .. } | Error::Parse { .. } | Error::Checksum { .. })) => {
+            Err(e.to_string())
+        }
         Err(e) => panic!("untyped archive error {e:?}"),
     }
 }
