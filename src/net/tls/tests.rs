@@ -39,8 +39,11 @@ fn later_clients_share_the_first_build() {
     assert!(a.enable_sni && b.enable_sni);
 }
 
-/// One TLS handshake on a loopback port: what the client asked for (SNI, ALPN) is sent back.
-fn tls_server() -> (u16, mpsc::Receiver<(Option<String>, Option<Vec<u8>>)>) {
+/// What a client's hello asked for: the server name (SNI) and the protocol agreed (ALPN).
+type Hello = (Option<String>, Option<Vec<u8>>);
+
+/// One TLS handshake on a loopback port: what the client asked for is sent back.
+fn tls_server() -> (u16, mpsc::Receiver<Hello>) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     let (tx, rx) = mpsc::channel();
