@@ -1,11 +1,14 @@
 """Shared test fixtures: the real Binance files in ../shared/fixtures/real (skipped with a
-reason when that folder is absent) and small helpers to build archives."""
+reason when that folder is absent) and small helpers to build archives and to run the command
+line on a terminal."""
 
 from __future__ import annotations
 
 import hashlib
 import io
 import os
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -51,3 +54,31 @@ def sim_client(path, sim, **kw):
         clock=lambda: sim.now_ms * 1000,
         **kw,
     )
+
+
+def stderr_on_a_terminal(args: list[str]) -> str:
+    """Run ``ckv`` with stderr on a pseudo-terminal; what it wrote there."""
+    import fcntl
+    import pty
+    import struct
+    import termios
+
+    master, slave = pty.openpty()
+    # a real terminal has a size (a bare pty is 0x0, and a bar fitted to 0 columns is empty)
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 120, 0, 0))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ckv.cli", *args], stdout=subprocess.DEVNULL, stderr=slave
+    )
+    os.close(slave)
+    chunks = []
+    while True:
+        try:
+            data = os.read(master, 4096)
+        except OSError:  # EIO: the child closed the terminal
+            break
+        if not data:
+            break
+        chunks.append(data)
+    os.close(master)
+    assert proc.wait(timeout=120) == 0
+    return b"".join(chunks).decode(errors="replace")

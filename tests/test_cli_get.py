@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import os
 import subprocess
 import sys
 
@@ -19,6 +18,8 @@ import pytest
 from ckv.cli import main
 from ckv.cli.get import EXIT_PARTIAL
 from ckv.sim import Simulator
+
+from conftest import stderr_on_a_terminal
 
 UTC = dt.timezone.utc
 
@@ -238,34 +239,6 @@ def test_version_and_help():
     assert r.stdout.strip() == f"ckv {version('ckv')}"
     h = ckv("get", "--help")
     assert "--quiet" in h.stdout and "--price" in h.stdout and "exit status" in h.stdout.lower()
-
-
-def stderr_on_a_terminal(args: list[str]) -> str:
-    """Run ``ckv`` with stderr on a pseudo-terminal; what it wrote there."""
-    import fcntl
-    import pty
-    import struct
-    import termios
-
-    master, slave = pty.openpty()
-    # a real terminal has a size (a bare pty is 0x0, and a bar fitted to 0 columns is empty)
-    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 120, 0, 0))
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "ckv.cli", *args], stdout=subprocess.DEVNULL, stderr=slave
-    )
-    os.close(slave)
-    chunks = []
-    while True:
-        try:
-            data = os.read(master, 4096)
-        except OSError:  # EIO: the child closed the terminal
-            break
-        if not data:
-            break
-        chunks.append(data)
-    os.close(master)
-    assert proc.wait(timeout=120) == 0
-    return b"".join(chunks).decode(errors="replace")
 
 
 def test_quiet_hides_the_progress_line(sim, tmp_path):

@@ -5,19 +5,23 @@ and warnings never written onto the bar's line."""
 
 from __future__ import annotations
 
+import io
 import os
+import re
 import subprocess
 import sys
 import textwrap
+import time
 import warnings
 
 import pytest
 
-from ckv._util.progress import ProgressEvent
+from ckv import _core
+from ckv._util.progress import AUTO_DELAY_S, CallProgress, ProgressEvent
 from ckv.exceptions import CkvWarning, DataWarning
 from ckv.sim import Simulator
 
-from conftest import sim_client
+from conftest import sim_client, stderr_on_a_terminal
 
 SYMBOLS = ["BTCUSDT", "ETHUSDT"]
 
@@ -111,6 +115,39 @@ def test_a_piped_stderr_gets_a_tqdm_bar_for_a_slow_call_and_none_when_quiet(tmp_
         assert fast.returncode == 0 and "archives" not in fast.stderr
         asked = run_script(s, tmp_path / "a", "on", CKV_PROGRESS="0")
         assert asked.returncode == 0 and "2 symbols" in asked.stderr
+
+
+def test_the_default_bar_made_late_reads_as_if_made_at_the_start():
+    """tqdm is imported and the bar made only past the delay, backdated: a change then is
+    drawn at once (a bar made then without backdating would wait another delay), with the
+    call's elapsed time."""
+    out = io.StringIO()
+    p = CallProgress("spot klines 1m BTCUSDT", "auto", stream=out)
+    p.track("BTCUSDT", _core.Progress())
+    time.sleep(AUTO_DELAY_S + 0.3)
+    p.rest_answered("BTCUSDT", 1)  # the one change past the delay
+    p.close()
+    frames = [f for f in out.getvalue().split("\r") if f.strip()]
+    assert frames, out.getvalue()
+    assert "1 REST request(s)" in frames[-1] and "[00:01" in frames[-1], frames
+
+
+def test_on_a_terminal_the_default_bar_comes_late_and_a_fast_call_has_none(tmp_path):
+    args = ["get", "klines", "BTCUSDT", "-i", "1h", "--start", "2024-01-01", "--end",
+            "2024-03-01"]  # fmt: skip
+    with Simulator(seed=4, outages=[]) as s:
+        s.add_fault("*BTCUSDT-1h-2024-02.zip", "slow", chunk=4096, pause=0.4)
+        cli_urls = ["--cache-dir", str(tmp_path / "a"), "--vision-url", s.vision_url,
+                    "--rest-spot-url", s.rest_urls["spot"], "--retries", "0"]  # fmt: skip
+        slow = stderr_on_a_terminal([*args, *cli_urls])
+        frames = [f for f in slow.split("\r") if "archives" in f]
+        assert frames, slow
+        elapsed = [re.search(r"\[(\d\d):(\d\d)", f) for f in frames]
+        seconds = [int(m[1]) * 60 + int(m[2]) for m in elapsed if m]
+        assert seconds and seconds[0] >= 1, frames[0]
+        assert "2/2" in frames[-1] and f"{(31 + 29) * 24:,} rows" in frames[-1]
+        fast = stderr_on_a_terminal([*args, *cli_urls])  # a cache hit
+        assert "archives" not in fast, fast
 
 
 def test_warnings_during_a_live_bar_are_written_around_it(tmp_path):

@@ -5,7 +5,10 @@
 //!
 //! Guarantees: the checks run on every inflated piece (at most the inflate chunk, 256 KiB)
 //! *before* it is handed to the CSV parser, so a refused archive never costs more memory than
-//! the limits allow; a header that merely claims too much is refused as soon as it is read.
+//! the limits allow; a header that merely claims too much is refused as soon as it is read. A
+//! member inflated in one shot (`oneshot`) is at most [`RATIO_GRACE`] bytes, into a buffer no
+//! larger than `max_inflated_bytes` allows, and checked whole before the parser sees it: below
+//! the grace no prefix of it could have failed the ratio, so the outcome is the streaming one.
 
 use crate::error::{Error, Result};
 

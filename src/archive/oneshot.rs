@@ -1,9 +1,8 @@
 //! The one-shot inflate of a small member (docs/architecture.md, "Where the cold path's time
 //! goes"): once all of a member's compressed bytes have arrived, libdeflate inflates them in one
-//! call into a buffer the thread keeps, and the CSV goes to the parser whole. At these sizes
-//! libdeflate takes 25–40 % less CPU than streaming zlib-rs through a 256 KiB buffer (a real
-//! day of 1m klines: ~920 against ~600 MB/s; a month: ~680 against ~580 MB/s), and its CRC-32
-//! about a quarter of zlib-rs's.
+//! call into a buffer the thread keeps, and the CSV goes to the parser whole. libdeflate takes
+//! less CPU than streaming zlib-rs through a 256 KiB buffer (a real day of 1m klines: ~920
+//! against ~600 MB/s; a month: ~680 against ~580 MB/s), and its CRC-32 about a quarter.
 //!
 //! Guarantees: the output never exceeds the capacity asked for (libdeflate stops with
 //! "insufficient space" first), the capacity is chosen by the caller from what has arrived
