@@ -173,18 +173,29 @@ def serve(layout: str) -> None:
 
 
 def _process_round(site: Path, url: str, cache: Path) -> dict[str, float]:
-    """One fresh interpreter: the whole wall time from here, and its own split."""
+    """One fresh interpreter: the whole wall and CPU time from here, and its own split."""
+    import resource
+
     env = {k: v for k, v in os.environ.items() if not k.startswith("CKV_")}
     env["PYTHONPATH"] = str(site)
     cmd = [sys.executable, "-c", PROCESS_SCRIPT, url, str(cache), str(NOW_US)]
+    r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     done = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
     wall = (time.perf_counter() - t0) * 1000
+    r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (r1.ru_utime - r0.ru_utime + r1.ru_stime - r0.ru_stime) * 1000
     if done.returncode:
         raise SystemExit(f"process child failed:\n{done.stderr}")
     rows, imp, client, call = done.stdout.split()
     assert int(rows) == 525_520, rows
-    return {"wall": wall, "import": float(imp), "client": float(client), "call": float(call)}
+    return {
+        "wall": wall,
+        "cpu": cpu,
+        "import": float(imp),
+        "client": float(client),
+        "call": float(call),
+    }
 
 
 def process_figures(sites: dict[str, Path], layouts: list[str], rounds: int, tmp: Path) -> None:
@@ -212,9 +223,10 @@ def process_figures(sites: dict[str, Path], layouts: list[str], rounds: int, tmp
             med = {k: statistics.median(r[k] for r in got[name]) for k in got[name][0]}
             rest = med["wall"] - med["import"] - med["client"] - med["call"]
             print(
-                f"  {name:<10} whole process {med['wall']:7.1f} ms = interpreter start and exit "
-                f"{rest:.1f} + import ckv {med['import']:.1f} + Client (planner import "
-                f"included) {med['client']:.1f} + get_klines {med['call']:.1f}"
+                f"  {name:<10} whole process {med['wall']:7.1f} ms (CPU {med['cpu']:.1f} ms) = "
+                f"interpreter start and exit {rest:.1f} + import ckv {med['import']:.1f} + "
+                f"Client (planner import included) {med['client']:.1f} + get_klines "
+                f"{med['call']:.1f}"
             )
 
 

@@ -109,6 +109,27 @@ def ckv_cli(sim, cache, **env: str) -> subprocess.CompletedProcess:
                           text=True, env=full, timeout=120)  # fmt: skip
 
 
+FIRST_CALL_SPARES = ("tqdm", "pyarrow.compute", "xml.etree", "hashlib")
+
+
+def test_a_short_cold_call_loads_no_bar_no_compute_no_listing(sim, tmp_path):
+    """A call shorter than the bar's delay that needs no REST rows and meets no 404 imports
+    neither tqdm, nor pyarrow.compute (REST rows), nor the XML listing and hashlib (404s)."""
+    code = f"""
+        import ckv
+        urls = dict.fromkeys(("spot", "um", "cm"), {sim.rest_urls["spot"]!r})
+        c = ckv.Client(cache_dir={str(tmp_path)!r}, vision_url={sim.vision_url!r},
+                       listing_url={sim.listing_url!r}, rest_urls=urls)
+        t = c.get_klines("BTCUSDT", "1h", "2024-03-01", "2024-03-03")
+        assert t.num_rows == 48, t.num_rows
+        assert c.last_stats.sources == {{"vision"}}, c.last_stats.sources
+    """
+    modules = loaded_after(textwrap.dedent(code))
+    assert "ckv.planner" in modules and "pyarrow" in modules  # the probe sees the call
+    spared = [m for m in modules if any(m == h or m.startswith(h + ".") for h in FIRST_CALL_SPARES)]
+    assert spared == []
+
+
 def test_cli_shows_logs_at_ckv_log_level(sim, tmp_path):
     loud = ckv_cli(sim, tmp_path / "a", CKV_LOG_LEVEL="INFO")
     assert loud.returncode == 0, loud.stderr
