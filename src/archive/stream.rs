@@ -103,6 +103,20 @@ impl Held {
     }
 }
 
+#[cfg(test)]
+thread_local! {
+    /// Make every new stream of this thread `stream_only` (tests run on both paths).
+    pub(super) static STREAM_ONLY: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Whether new streams may inflate in one shot.
+fn one_shot_default() -> bool {
+    #[cfg(test)]
+    return !STREAM_ONLY.get();
+    #[cfg(not(test))]
+    true
+}
+
 /// Streams allowed to split (`split_parse`) that are still alive.
 static SPLITTABLE: AtomicUsize = AtomicUsize::new(0);
 
@@ -205,7 +219,7 @@ impl ArchiveStream {
             split: None,
             thread: None,
             forced: false,
-            one_shot: true,
+            one_shot: one_shot_default(),
             expected_len: None,
             held: None,
             whole: None,

@@ -39,6 +39,22 @@ pub(super) fn kline_rows(n: usize) -> Vec<u8> {
     out
 }
 
+/// Run `check` with small members inflated in one shot (the default), then with every member
+/// streamed (`ArchiveStream::stream_only` for every stream of this thread), so each test holds
+/// on both paths.
+pub(super) fn on_both_paths(check: impl Fn()) {
+    struct Reset;
+    impl Drop for Reset {
+        fn drop(&mut self) {
+            stream::STREAM_ONLY.set(false);
+        }
+    }
+    check();
+    let _reset = Reset;
+    stream::STREAM_ONLY.set(true);
+    check();
+}
+
 fn sha(body: &[u8]) -> String {
     hex(&Sha256::digest(body))
 }
@@ -52,66 +68,78 @@ pub(super) fn archive_err(body: &[u8], limits: ArchiveLimits) -> String {
 
 #[test]
 fn good_archive_in_any_chunking() {
-    let body = archive(500);
-    for size in [1, 13, 4096, body.len()] {
-        let mut s = ArchiveStream::new(Dataset::Klines, "a.zip");
-        for c in body.chunks(size) {
-            s.push(c);
+    on_both_paths(|| {
+        let body = archive(500);
+        for size in [1, 13, 4096, body.len()] {
+            let mut s = ArchiveStream::new(Dataset::Klines, "a.zip");
+            for c in body.chunks(size) {
+                s.push(c);
+            }
+            // The path this pass is about did run.
+            assert_eq!(s.was_one_shot(), !stream::STREAM_ONLY.get());
+            let out = s.finish(Some(&sha(&body))).unwrap();
+            assert_eq!(out.batch.num_rows(), 500);
+            assert_eq!(out.csv_bytes, (ROW.len() * 500) as u64);
+            assert_eq!(out.compressed_bytes, body.len() as u64);
         }
-        let out = s.finish(Some(&sha(&body))).unwrap();
-        assert_eq!(out.batch.num_rows(), 500);
-        assert_eq!(out.csv_bytes, (ROW.len() * 500) as u64);
-        assert_eq!(out.compressed_bytes, body.len() as u64);
-    }
+    });
 }
 
 #[test]
 fn truncation_at_every_stage_is_an_archive_error() {
-    let body = archive(2000);
-    for cut in [0, 3, 20, 40, body.len() / 2, body.len() - 1] {
-        let err = read_archive(Dataset::Klines, "a.zip", &body[..cut], None).unwrap_err();
-        assert!(matches!(err, Error::Archive { .. }), "cut {cut}: {err}");
-    }
+    on_both_paths(|| {
+        let body = archive(2000);
+        for cut in [0, 3, 20, 40, body.len() / 2, body.len() - 1] {
+            let err = read_archive(Dataset::Klines, "a.zip", &body[..cut], None).unwrap_err();
+            assert!(matches!(err, Error::Archive { .. }), "cut {cut}: {err}");
+        }
+    });
 }
 
 #[test]
 fn xml_body_is_named_in_the_error() {
-    let xml = b"<?xml version=\"1.0\"?><Error><Code>NoSuchKey</Code></Error>";
-    let err = read_archive(Dataset::Klines, "a.zip", xml, None).unwrap_err();
-    assert!(err.to_string().contains("<?xml"), "{err}");
+    on_both_paths(|| {
+        let xml = b"<?xml version=\"1.0\"?><Error><Code>NoSuchKey</Code></Error>";
+        let err = read_archive(Dataset::Klines, "a.zip", xml, None).unwrap_err();
+        assert!(err.to_string().contains("<?xml"), "{err}");
+    });
 }
 
 #[test]
 fn checksum_mismatch_wins_over_content_errors() {
-    let body = archive(10);
-    let err = read_archive(Dataset::Klines, "a.zip", &body[..40], Some(&sha(&body)));
-    assert!(matches!(err, Err(Error::Checksum { .. })));
-    let ok = read_archive(
-        Dataset::Klines,
-        "a.zip",
-        &body,
-        Some(&sha(&body).to_uppercase()),
-    );
-    assert!(ok.is_ok());
-    // Also over a zip-bomb refusal.
-    let (data, crc, len) = bomb(&ROW.repeat(16_000), 20);
-    let z = build("b.csv", &honest(&data, crc, len as usize), &data, &[]);
-    let err = read_archive(Dataset::Klines, "a.zip", &z, Some(&"0".repeat(64))).unwrap_err();
-    assert!(matches!(err, Error::Checksum { .. }), "{err}");
+    on_both_paths(|| {
+        let body = archive(10);
+        let err = read_archive(Dataset::Klines, "a.zip", &body[..40], Some(&sha(&body)));
+        assert!(matches!(err, Err(Error::Checksum { .. })));
+        let ok = read_archive(
+            Dataset::Klines,
+            "a.zip",
+            &body,
+            Some(&sha(&body).to_uppercase()),
+        );
+        assert!(ok.is_ok());
+        // Also over a zip-bomb refusal.
+        let (data, crc, len) = bomb(&ROW.repeat(16_000), 20);
+        let z = build("b.csv", &honest(&data, crc, len as usize), &data, &[]);
+        let err = read_archive(Dataset::Klines, "a.zip", &z, Some(&"0".repeat(64))).unwrap_err();
+        assert!(matches!(err, Error::Checksum { .. }), "{err}");
+    });
 }
 
 #[test]
 fn corrupted_deflate_or_crc_is_detected() {
-    let body = archive(3000);
-    let mut bad = body;
-    let mid = bad.len() / 2;
-    bad[mid] ^= 0x55;
-    bad[mid + 1] ^= 0xAA;
-    let err = read_archive(Dataset::Klines, "a.zip", &bad, None).unwrap_err();
-    assert!(
-        matches!(err, Error::Archive { .. } | Error::Parse { .. }),
-        "{err}"
-    );
+    on_both_paths(|| {
+        let body = archive(3000);
+        let mut bad = body;
+        let mid = bad.len() / 2;
+        bad[mid] ^= 0x55;
+        bad[mid + 1] ^= 0xAA;
+        let err = read_archive(Dataset::Klines, "a.zip", &bad, None).unwrap_err();
+        assert!(
+            matches!(err, Error::Archive { .. } | Error::Parse { .. }),
+            "{err}"
+        );
+    });
 }
 
 #[test]
@@ -130,78 +158,82 @@ fn checksum_sidecar_formats() {
 
 #[test]
 fn header_sizes_and_crc_must_match_the_data() {
-    let csv = kline_rows(300);
-    let (data, crc) = deflate(&csv);
-    let good = honest(&data, crc, csv.len());
-    let z = build("a.csv", &good, &data, &[]);
-    let out = read_archive(Dataset::Klines, "a.zip", &z, None).unwrap();
-    assert_eq!(out.batch.num_rows(), 300);
-    let cases = [
-        (
-            Spec {
-                crc: crc ^ 1,
-                ..good.clone()
-            },
-            "CRC-32 mismatch",
-        ),
-        (
-            Spec {
-                usize: good.usize - 1,
-                ..good.clone()
-            },
-            "inflated size differs",
-        ),
-        (
-            Spec {
-                csize: good.csize + 1,
-                ..good
-            },
-            "compressed size differs",
-        ),
-    ];
-    for (spec, want) in cases {
-        let err = archive_err(&build("a.csv", &spec, &data, &[]), ArchiveLimits::default());
-        assert!(err.contains(want), "{err}");
-    }
+    on_both_paths(|| {
+        let csv = kline_rows(300);
+        let (data, crc) = deflate(&csv);
+        let good = honest(&data, crc, csv.len());
+        let z = build("a.csv", &good, &data, &[]);
+        let out = read_archive(Dataset::Klines, "a.zip", &z, None).unwrap();
+        assert_eq!(out.batch.num_rows(), 300);
+        let cases = [
+            (
+                Spec {
+                    crc: crc ^ 1,
+                    ..good.clone()
+                },
+                "CRC-32 mismatch",
+            ),
+            (
+                Spec {
+                    usize: good.usize - 1,
+                    ..good.clone()
+                },
+                "inflated size differs",
+            ),
+            (
+                Spec {
+                    csize: good.csize + 1,
+                    ..good
+                },
+                "compressed size differs",
+            ),
+        ];
+        for (spec, want) in cases {
+            let err = archive_err(&build("a.csv", &spec, &data, &[]), ArchiveLimits::default());
+            assert!(err.contains(want), "{err}");
+        }
+    });
 }
 
 /// A 600-byte zip whose header claims a 16 GiB member (with a plausible compressed size, so
 /// the claim itself passes the ratio check) must not make the parser reserve for the claim.
 #[test]
 fn a_huge_header_claim_reserves_only_for_what_arrives() {
-    let csv = ROW.repeat(8);
-    let (data, crc) = deflate(&csv);
-    let spec = Spec {
-        csize: 0xFFFF_FFFF,
-        usize: 0xFFFF_FFFF,
-        extra: zip64_extra(16 << 30, 1 << 30),
-        ..honest(&data, crc, csv.len())
-    };
-    let z = build("a.csv", &spec, &data, &[]);
-    assert!(z.len() < 700, "{}", z.len());
-    let mut s = ArchiveStream::new(Dataset::Klines, "a.zip");
-    let ((), peak) = measure(|| {
-        for c in z.chunks(64) {
-            s.push(c);
-            assert!(s.reserved_bytes() < 64 * 1024, "{}", s.reserved_bytes());
+    on_both_paths(|| {
+        let csv = ROW.repeat(8);
+        let (data, crc) = deflate(&csv);
+        let spec = Spec {
+            csize: 0xFFFF_FFFF,
+            usize: 0xFFFF_FFFF,
+            extra: zip64_extra(16 << 30, 1 << 30),
+            ..honest(&data, crc, csv.len())
+        };
+        let z = build("a.csv", &spec, &data, &[]);
+        assert!(z.len() < 700, "{}", z.len());
+        let mut s = ArchiveStream::new(Dataset::Klines, "a.zip");
+        let ((), peak) = measure(|| {
+            for c in z.chunks(64) {
+                s.push(c);
+                assert!(s.reserved_bytes() < 64 * 1024, "{}", s.reserved_bytes());
+            }
+        });
+        assert!(
+            peak < 2 << 20,
+            "peak {peak} bytes for a {} byte archive",
+            z.len()
+        );
+        let err = s.finish(None).unwrap_err().to_string();
+        assert!(err.contains("inflated size differs from header"), "{err}");
+        // A claim beyond the limit or at an absurd ratio is refused outright.
+        for (u, c) in [(17 << 30, 16 << 30), (16 << 30, 1 << 20)] {
+            let spec = Spec {
+                extra: zip64_extra(u, c),
+                ..spec.clone()
+            };
+            let err = archive_err(&build("a.csv", &spec, &data, &[]), ArchiveLimits::default());
+            assert!(err.contains("header claims"), "{err}");
         }
     });
-    assert!(
-        peak < 2 << 20,
-        "peak {peak} bytes for a {} byte archive",
-        z.len()
-    );
-    let err = s.finish(None).unwrap_err().to_string();
-    assert!(err.contains("inflated size differs from header"), "{err}");
-    // A claim beyond the limit or at an absurd ratio is refused outright.
-    for (u, c) in [(17 << 30, 16 << 30), (16 << 30, 1 << 20)] {
-        let spec = Spec {
-            extra: zip64_extra(u, c),
-            ..spec.clone()
-        };
-        let err = archive_err(&build("a.csv", &spec, &data, &[]), ArchiveLimits::default());
-        assert!(err.contains("header claims"), "{err}");
-    }
 }
 
 /// Peak heap bytes of `f` where the probe allocator is in use, else 0 (the `python` build).
@@ -214,74 +246,78 @@ fn measure<T>(f: impl FnOnce() -> T) -> (T, usize) {
 
 #[test]
 fn a_deflate_bomb_is_refused_before_the_memory_is_taken() {
-    // 1 MiB of rows repeated 1024 times: 1 GiB of valid CSV from about 1 MB, honest header.
-    let piece = ROW.repeat((1 << 20) / ROW.len());
-    let (data, crc, len) = bomb(&piece, 1024);
-    assert!(
-        len > 1000 << 20 && data.len() < 4 << 20,
-        "{} from {}",
-        len,
-        data.len()
-    );
-    let z = build(
-        "b.csv",
-        &Spec {
-            usize: len as u32,
-            ..honest(&data, crc, 0)
-        },
-        &data,
-        &[],
-    );
-    let mut no_claim = z.clone();
-    no_claim[22..26].copy_from_slice(&0u32.to_le_bytes()); // header says nothing useful
-    for body in [&z, &no_claim] {
-        let (err, peak) = measure(|| archive_err(body, ArchiveLimits::default()));
-        assert!(err.contains("looks like a zip bomb"), "{err}");
-        assert!(peak < 48 << 20, "peak {peak}");
-    }
-    // The size cap alone, with the ratio allowed.
-    let limits = ArchiveLimits {
-        max_inflated_bytes: 24 << 20,
-        max_ratio: 10_000,
-    };
-    let (err, peak) = measure(|| archive_err(&no_claim, limits));
-    assert!(
-        err.contains("inflated size exceeds the limit of 25165824 bytes"),
-        "{err}"
-    );
-    // 24 MiB of 67-byte rows is ~33 MB of columns.
-    assert!(peak < 128 << 20, "peak {peak}");
-    let mut s = ArchiveStream::with_limits(Dataset::Klines, "b.zip", limits);
-    s.push(&no_claim);
-    assert!(
-        s.inflated_bytes() <= (24 << 20) + 256 * 1024,
-        "{}",
-        s.inflated_bytes()
-    );
+    on_both_paths(|| {
+        // 1 MiB of rows repeated 1024 times: 1 GiB of valid CSV from about 1 MB, honest header.
+        let piece = ROW.repeat((1 << 20) / ROW.len());
+        let (data, crc, len) = bomb(&piece, 1024);
+        assert!(
+            len > 1000 << 20 && data.len() < 4 << 20,
+            "{} from {}",
+            len,
+            data.len()
+        );
+        let z = build(
+            "b.csv",
+            &Spec {
+                usize: len as u32,
+                ..honest(&data, crc, 0)
+            },
+            &data,
+            &[],
+        );
+        let mut no_claim = z.clone();
+        no_claim[22..26].copy_from_slice(&0u32.to_le_bytes()); // header says nothing useful
+        for body in [&z, &no_claim] {
+            let (err, peak) = measure(|| archive_err(body, ArchiveLimits::default()));
+            assert!(err.contains("looks like a zip bomb"), "{err}");
+            assert!(peak < 48 << 20, "peak {peak}");
+        }
+        // The size cap alone, with the ratio allowed.
+        let limits = ArchiveLimits {
+            max_inflated_bytes: 24 << 20,
+            max_ratio: 10_000,
+        };
+        let (err, peak) = measure(|| archive_err(&no_claim, limits));
+        assert!(
+            err.contains("inflated size exceeds the limit of 25165824 bytes"),
+            "{err}"
+        );
+        // 24 MiB of 67-byte rows is ~33 MB of columns.
+        assert!(peak < 128 << 20, "peak {peak}");
+        let mut s = ArchiveStream::with_limits(Dataset::Klines, "b.zip", limits);
+        s.push(&no_claim);
+        assert!(
+            s.inflated_bytes() <= (24 << 20) + 256 * 1024,
+            "{}",
+            s.inflated_bytes()
+        );
+    });
 }
 
 #[test]
 fn ordinary_archives_pass_the_default_limits_and_small_limits_refuse_them() {
-    let csv = kline_rows(120_000); // ~12 MB, past the ratio grace
-    let (data, crc) = deflate(&csv);
-    assert!(csv.len() as u64 > RATIO_GRACE);
-    let z = build("a.csv", &honest(&data, crc, csv.len()), &data, &[]);
-    let (out, peak) = measure(|| read_archive(Dataset::Klines, "a.zip", &z, None).unwrap());
-    let table = out.batch.get_array_memory_size();
-    assert_eq!(out.batch.num_rows(), 120_000);
-    assert!(
-        peak < table * 3 / 2 + (2 << 20),
-        "peak {peak}, table {table}"
-    );
-    let tight = ArchiveLimits {
-        max_inflated_bytes: 1 << 20,
-        ..ArchiveLimits::default()
-    };
-    assert!(archive_err(&z, tight).contains("inflated size exceeds"));
-    let ratio = csv.len() as u64 / data.len() as u64;
-    let strict = ArchiveLimits {
-        max_ratio: ratio - 1,
-        ..ArchiveLimits::default()
-    };
-    assert!(archive_err(&z, strict).contains("zip bomb"));
+    on_both_paths(|| {
+        let csv = kline_rows(120_000); // ~12 MB, past the ratio grace
+        let (data, crc) = deflate(&csv);
+        assert!(csv.len() as u64 > RATIO_GRACE);
+        let z = build("a.csv", &honest(&data, crc, csv.len()), &data, &[]);
+        let (out, peak) = measure(|| read_archive(Dataset::Klines, "a.zip", &z, None).unwrap());
+        let table = out.batch.get_array_memory_size();
+        assert_eq!(out.batch.num_rows(), 120_000);
+        assert!(
+            peak < table * 3 / 2 + (2 << 20),
+            "peak {peak}, table {table}"
+        );
+        let tight = ArchiveLimits {
+            max_inflated_bytes: 1 << 20,
+            ..ArchiveLimits::default()
+        };
+        assert!(archive_err(&z, tight).contains("inflated size exceeds"));
+        let ratio = csv.len() as u64 / data.len() as u64;
+        let strict = ArchiveLimits {
+            max_ratio: ratio - 1,
+            ..ArchiveLimits::default()
+        };
+        assert!(archive_err(&z, strict).contains("zip bomb"));
+    });
 }
