@@ -19,18 +19,21 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use flate2::{Decompress, FlushDecompress, Status};
 use sha2::{Digest, Sha256};
 
 use super::header::{check_descriptor, parse_local, Actual, Member, DESCRIPTOR_MAX};
 use super::limits::ArchiveLimits;
-use super::oneshot::{self, Crc32, ONE_SHOT_MAX, ONE_SHOT_RATIO, ONE_SHOT_SLACK};
+use super::oneshot::Crc32;
 use super::parse_thread::ParseThread;
 use super::{hex, ArchiveOutput};
 use crate::error::{Error, Result};
 use crate::model::dataset::Dataset;
 use crate::parse::CsvParser;
+use hold::Held;
+
+mod hold;
 
 const INFLATE_CHUNK: usize = 256 * 1024;
 /// A member is parsed on a thread of its own (see `split_parse`) once this much of it has been
@@ -76,31 +79,6 @@ pub struct ArchiveStream {
     held: Option<Held>,
     /// What the data was, once a one-shot inflate has succeeded.
     whole: Option<Actual>,
-}
-
-/// A member held for the one-shot inflate.
-struct Held {
-    chunks: Vec<Bytes>,
-    /// The free end of the block that pieces pushed as slices are copied into.
-    copied: BytesMut,
-    len: usize,
-    /// Member bytes to hold before inflating: its compressed size, or with a data descriptor,
-    /// everything up to the declared end of the body.
-    need: usize,
-    /// Capacity of the output buffer.
-    cap: usize,
-}
-
-impl Held {
-    /// A copy of `data`, packed with the other copied pieces into blocks of 64 KiB or more
-    /// (pieces stay apart: a replay pushes them as they came, so it fails as streaming would).
-    fn copy(&mut self, data: &[u8]) -> Bytes {
-        if self.copied.capacity() < data.len() {
-            self.copied = BytesMut::with_capacity(data.len().max(64 * 1024));
-        }
-        self.copied.extend_from_slice(data);
-        self.copied.split().freeze()
-    }
 }
 
 #[cfg(test)]
@@ -419,128 +397,6 @@ impl ArchiveStream {
             return self.hold(member, data, owned.map(|b| b.slice(skip..)));
         }
         self.stream_member(member, data)
-    }
-
-    /// Whether to hold `member` (whose data starts at body offset `start`) for the one-shot
-    /// inflate: deflated, and its CSV at most `ONE_SHOT_MAX` bytes; with sizes in the header,
-    /// when they claim no more than `ONE_SHOT_RATIO` times compression (the buffer is then the
-    /// claimed size); with a data descriptor, when the body's declared end is that close (the
-    /// buffer is then what `ONE_SHOT_RATIO` and the limits allow for the bytes up to it).
-    fn hold_for(&self, member: Member, start: u64) -> Option<Held> {
-        if !self.one_shot || !member.deflated {
-            return None;
-        }
-        let (need, cap) = if member.descriptor {
-            let rest = self.expected_len?.checked_sub(start)?;
-            let cap = (ONE_SHOT_RATIO
-                .saturating_mul(rest)
-                .saturating_add(ONE_SHOT_SLACK))
-            .min(ONE_SHOT_MAX)
-            .min(self.limits.max_inflated_bytes);
-            (rest, cap)
-        } else {
-            let (csv, compressed) = (member.csv_size, member.compressed_size);
-            let room = ONE_SHOT_RATIO
-                .saturating_mul(compressed)
-                .saturating_add(ONE_SHOT_SLACK);
-            if csv == 0 || csv > ONE_SHOT_MAX || csv > room {
-                return None;
-            }
-            (compressed, csv)
-        };
-        (need <= ONE_SHOT_MAX).then(|| Held {
-            chunks: Vec::new(),
-            copied: BytesMut::new(),
-            len: 0,
-            need: need as usize,
-            cap: cap as usize,
-        })
-    }
-
-    /// Hold `data` (shared as `owned` when given, else copied) until the member is complete,
-    /// then inflate it in one shot; when that fails, stream what was held instead.
-    fn hold(&mut self, member: Member, data: &[u8], owned: Option<Bytes>) -> Result<()> {
-        let Some(held) = self.held.as_mut() else {
-            return self.stream_member(member, data);
-        };
-        if held.chunks.is_empty() && data.len() >= held.need {
-            // The whole member in this piece: no copy.
-            let (need, cap) = (held.need, held.cap);
-            self.held = None;
-            if self.one_shot_inflate(member, &data[..need], cap)? {
-                return Ok(());
-            }
-            return self.stream_member(member, data);
-        }
-        held.len += data.len();
-        let piece = owned.unwrap_or_else(|| held.copy(data));
-        held.chunks.push(piece);
-        if held.len < held.need {
-            return Ok(());
-        }
-        let Held {
-            chunks, need, cap, ..
-        } = self.held.take().expect("held just above");
-        // The copy of a member that came in several pieces counts as inflating.
-        let t0 = self.timing.then(thread_clock);
-        let done = oneshot::joined(&chunks, need, |input| {
-            if let Some(t0) = t0 {
-                self.cpu.inflate += thread_clock().saturating_sub(t0);
-            }
-            self.one_shot_inflate(member, input, cap)
-        })?;
-        if !done {
-            self.replay(member, &chunks)?;
-        }
-        Ok(())
-    }
-
-    /// Stream held pieces (after a one-shot that failed, or at `finish` when the member never
-    /// completed).
-    fn replay(&mut self, member: Member, chunks: &[Bytes]) -> Result<()> {
-        chunks
-            .iter()
-            .try_for_each(|c| self.stream_member(member, c))
-    }
-
-    /// Inflate the complete member `input` in one shot into at most `cap` bytes, then feed it
-    /// to the parser. `Ok(false)` when libdeflate could not (bad data, more than `cap`): the
-    /// caller streams the same bytes, whose errors are the ones reported.
-    fn one_shot_inflate(&mut self, member: Member, input: &[u8], cap: usize) -> Result<bool> {
-        let t0 = self.timing.then(thread_clock);
-        let (limits, file) = (self.limits, &self.file);
-        let parser = &mut self.parser;
-        let mut parse_cpu = Duration::ZERO;
-        let timing = self.timing;
-        let got = oneshot::inflate(input, cap, |csv, used| {
-            let actual = Actual {
-                crc32: oneshot::crc32(csv),
-                compressed: used as u64,
-                inflated: csv.len() as u64,
-            };
-            // The limits as streaming checks them (this cannot fail within `ONE_SHOT_MAX`,
-            // the ratio grace; should it, streaming finds the error).
-            limits
-                .check(file, actual.inflated, actual.compressed)
-                .ok()?;
-            let fed = parser
-                .as_mut()
-                .map(|p| timed(timing, &mut parse_cpu, || p.feed(csv)));
-            Some((actual, fed, &input[used..]))
-        })
-        .flatten();
-        if let Some(t0) = t0 {
-            self.cpu.inflate += thread_clock().saturating_sub(t0).saturating_sub(parse_cpu);
-            self.cpu.parse += parse_cpu;
-        }
-        let Some((actual, fed, rest)) = got else {
-            return Ok(false);
-        };
-        self.whole = Some(actual);
-        self.done = true;
-        self.collect_descriptor(member, rest)?;
-        fed.unwrap_or(Ok(()))?;
-        Ok(true)
     }
 
     /// The streaming path: `data` of the member inflated (or stored) piece by piece.
