@@ -197,3 +197,35 @@ def test_the_store_answers_a_write_with_the_file_mapped(january, tmp_path):
         f.seek(at)
         f.write(struct.pack("<d", -1.0))
     assert table.column("open")[0].as_py() == -1.0
+
+
+def _mapped_arrow_ranges() -> list[tuple[int, int]]:
+    out = []
+    with open("/proc/self/maps") as f:
+        for line in f:
+            parts = line.split()
+            if len(parts) >= 6 and parts[5].endswith(".arrow"):
+                a, b = (int(x, 16) for x in parts[0].split("-"))
+                out.append((a, b))
+    return out
+
+
+def test_a_cold_call_answers_with_the_files_it_wrote(real_dir, january, tmp_path):
+    import ckv
+    from ckv.sim import routes_from_dir, serve_routes
+
+    with serve_routes(routes_from_dir(real_dir / YEAR)) as server:
+        c = ckv.Client(
+            cache_dir=tmp_path,
+            vision_url=server.url,
+            rest_urls=dict.fromkeys(("spot", "um", "cm"), server.url),
+        )
+        t = c.get_klines("BTCUSDT", "1m", "2023-01-01", "2023-03-01", source="vision")
+    assert c.last_stats.partitions_written == 2 and c.last_stats.sources == {"vision"}
+    jan = t.slice(0, 31 * 1440)
+    assert jan.replace_schema_metadata(None).equals(pa.concat_tables(january))
+    maps = _mapped_arrow_ranges()
+    for column in t.columns:
+        for chunk in column.chunks:
+            values = chunk.buffers()[1]
+            assert any(a <= values.address < b for a, b in maps), column

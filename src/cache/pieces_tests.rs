@@ -319,7 +319,7 @@ impl Write for Trickle {
 #[test]
 fn short_and_interrupted_writes_and_many_segments_still_give_the_file() {
     let schema = Dataset::AggTrades.schema();
-    // 1500 one-row pieces of separate buffers: more segments than one writev takes
+    // 1500 one-row pieces of separate buffers: thousands of small parts
     let many: Vec<RecordBatch> = (0..1500).map(|i| rows(&schema, 1, i, 0)).collect();
     check("many", &many, &md());
 
