@@ -51,6 +51,18 @@ fn inflate(zip: &[u8], out: &mut Vec<u8>) -> u64 {
     }
 }
 
+/// Rows of `zips` read each whole from memory (the one-shot path where it applies).
+fn whole(zips: &[Vec<u8>]) -> usize {
+    zips.iter()
+        .map(|z| {
+            read_archive(Dataset::Klines, "a.zip", z, None)
+                .expect("valid")
+                .batch
+                .num_rows()
+        })
+        .sum()
+}
+
 /// The whole stage on every zip, its member streamed (no one-shot inflate); the rows.
 fn streamed(zips: &[Vec<u8>]) -> usize {
     zips.iter()
@@ -99,32 +111,14 @@ fn bench_archive(c: &mut Criterion) {
         b.iter(|| zips.iter().map(|z| inflate(z, &mut out)).sum::<u64>());
     });
     g.bench_function("sha256_inflate_crc_parse", |b| {
-        b.iter(|| {
-            let rows: usize = zips
-                .iter()
-                .map(|z| {
-                    let o = read_archive(Dataset::Klines, "a.zip", z, None).expect("valid");
-                    o.batch.num_rows()
-                })
-                .sum();
-            black_box(rows)
-        });
+        b.iter(|| black_box(whole(&zips)));
     });
     g.bench_function("sha256_inflate_crc_parse_streamed", |b| {
         b.iter(|| black_box(streamed(&zips)));
     });
     let monthly = months(&zips);
     g.bench_function("monthly_sha256_inflate_crc_parse", |b| {
-        b.iter(|| {
-            let rows: usize = monthly
-                .iter()
-                .map(|z| {
-                    let o = read_archive(Dataset::Klines, "a.zip", z, None).expect("valid");
-                    o.batch.num_rows()
-                })
-                .sum();
-            black_box(rows)
-        });
+        b.iter(|| black_box(whole(&monthly)));
     });
     g.bench_function("monthly_sha256_inflate_crc_parse_streamed", |b| {
         b.iter(|| black_box(streamed(&monthly)));

@@ -82,3 +82,15 @@ def stderr_on_a_terminal(args: list[str]) -> str:
     os.close(master)
     assert proc.wait(timeout=120) == 0
     return b"".join(chunks).decode(errors="replace")
+
+
+def mapped_ranges() -> list[tuple[int, int, str]]:
+    """Address ranges of this process's memory mappings of `.arrow` files, with the path."""
+    out = []
+    with open("/proc/self/maps") as f:
+        for line in f:
+            parts = line.split()
+            if len(parts) >= 6 and parts[5].endswith(".arrow"):
+                a, b = (int(x, 16) for x in parts[0].split("-"))
+                out.append((a, b, parts[5]))
+    return out

@@ -20,6 +20,8 @@ from ckv.cache.store import Store
 from ckv.planner.meta import PartitionMeta
 from ckv.planner.rows import merge
 
+from conftest import mapped_ranges
+
 DAY_US = 86_400_000_000
 YEAR = "spot_klines_btcusdt_1m_2023"
 
@@ -199,17 +201,6 @@ def test_the_store_answers_a_write_with_the_file_mapped(january, tmp_path):
     assert table.column("open")[0].as_py() == -1.0
 
 
-def _mapped_arrow_ranges() -> list[tuple[int, int]]:
-    out = []
-    with open("/proc/self/maps") as f:
-        for line in f:
-            parts = line.split()
-            if len(parts) >= 6 and parts[5].endswith(".arrow"):
-                a, b = (int(x, 16) for x in parts[0].split("-"))
-                out.append((a, b))
-    return out
-
-
 def test_a_cold_call_answers_with_the_files_it_wrote(real_dir, january, tmp_path):
     import ckv
     from ckv.sim import routes_from_dir, serve_routes
@@ -224,7 +215,7 @@ def test_a_cold_call_answers_with_the_files_it_wrote(real_dir, january, tmp_path
     assert c.last_stats.partitions_written == 2 and c.last_stats.sources == {"vision"}
     jan = t.slice(0, 31 * 1440)
     assert jan.replace_schema_metadata(None).equals(pa.concat_tables(january))
-    maps = _mapped_arrow_ranges()
+    maps = [(a, b) for a, b, _ in mapped_ranges()]
     for column in t.columns:
         for chunk in column.chunks:
             values = chunk.buffers()[1]

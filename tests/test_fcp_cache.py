@@ -18,6 +18,8 @@ import ckv
 from ckv.exceptions import GapWarning
 from ckv.sim import routes_from_dir, serve_routes
 
+from conftest import mapped_ranges
+
 UTC = dt.timezone.utc
 
 
@@ -34,17 +36,6 @@ def client(tmp_path, server, **kw) -> ckv.Client:
         rest_urls={m: server.url for m in ("spot", "um", "cm")},
         **kw,
     )
-
-
-def mapped_ranges() -> list[tuple[int, int, str]]:
-    out = []
-    with open("/proc/self/maps") as f:
-        for line in f:
-            parts = line.split()
-            if len(parts) >= 6 and parts[5].endswith(".arrow"):
-                a, b = (int(x, 16) for x in parts[0].split("-"))
-                out.append((a, b, parts[5]))
-    return out
 
 
 def test_year_from_vision_then_cache_only(tmp_path, year_server):

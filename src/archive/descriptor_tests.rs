@@ -15,13 +15,7 @@ fn data_descriptors_in_every_layout_are_checked() {
         let want = read_archive(Dataset::Klines, "a.zip", &zip_one("a.csv", &csv, 6), None)
             .unwrap()
             .batch;
-        let spec = Spec {
-            flags: 8,
-            crc: 0,
-            csize: 0,
-            usize: 0,
-            extra: Vec::new(),
-        };
+        let spec = descriptor_spec();
         let (c, u) = (data.len() as u64, csv.len() as u64);
         for (sig, wide) in [(true, false), (false, false), (true, true), (false, true)] {
             let ok = build("a.csv", &spec, &data, &descriptor(sig, wide, crc, c, u));
@@ -55,13 +49,7 @@ fn bit_flips_in_descriptor_zips_never_pass_silently() {
     on_both_paths(|| {
         let csv = kline_rows(200);
         let (data, crc) = deflate(&csv);
-        let spec = Spec {
-            flags: 8,
-            crc: 0,
-            csize: 0,
-            usize: 0,
-            extra: Vec::new(),
-        };
+        let spec = descriptor_spec();
         let desc = descriptor(true, false, crc, data.len() as u64, csv.len() as u64);
         let z = build("a.csv", &spec, &data, &desc);
         let want = read_archive(Dataset::Klines, "a.zip", &z, None)
@@ -85,4 +73,15 @@ fn bit_flips_in_descriptor_zips_never_pass_silently() {
         // Flips in the data and the descriptor are caught; only names and the directory are not.
         assert!(caught > 250, "{caught} caught, {harmless} harmless");
     });
+}
+
+/// A local header that defers CRC-32 and sizes to a data descriptor (flag bit 3).
+fn descriptor_spec() -> Spec {
+    Spec {
+        flags: 8,
+        crc: 0,
+        csize: 0,
+        usize: 0,
+        extra: Vec::new(),
+    }
 }

@@ -82,8 +82,8 @@ fn rows(schema: &SchemaRef, n: usize, seed: i64, null_every: usize) -> RecordBat
     RecordBatch::try_new(schema.clone(), cols).unwrap()
 }
 
-/// `b` cut at `cuts` into consecutive slices.
-fn cut(b: &RecordBatch, cuts: &[usize]) -> Vec<RecordBatch> {
+/// `b` cut at `cuts` into consecutive slices (also `rejoin`'s tests).
+pub(super) fn cut(b: &RecordBatch, cuts: &[usize]) -> Vec<RecordBatch> {
     let mut at = 0;
     let mut out = vec![];
     for &c in cuts.iter().chain([b.num_rows()].iter()) {

@@ -131,6 +131,7 @@ fn join_data(data: &[ArrayData]) -> Option<ArrayData> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cache::pieces_tests::cut;
     use arrow_array::{Array, BooleanArray, Float64Array, Int64Array};
     use arrow_schema::{Field, Schema};
 
@@ -152,18 +153,6 @@ mod tests {
                 .collect::<BooleanArray>(),
         );
         RecordBatch::try_new(schema, vec![k, x, b]).unwrap()
-    }
-
-    /// `b` cut at `cuts` into consecutive slices (of 3 rows or more, each with some nulls: a
-    /// slice without nulls has no bitmap).
-    fn cut(b: &RecordBatch, cuts: &[usize]) -> Vec<RecordBatch> {
-        let mut at = 0;
-        let mut out = vec![];
-        for &c in cuts.iter().chain([b.num_rows()].iter()) {
-            out.push(b.slice(at, c - at));
-            at = c;
-        }
-        out
     }
 
     #[test]
