@@ -130,6 +130,24 @@ def test_a_short_cold_call_loads_no_bar_no_compute_no_listing(sim, tmp_path):
     assert spared == []
 
 
+def test_a_call_with_rest_rows_loads_neither_pandas_nor_compute(sim, tmp_path):
+    """REST pages become a table through numpy views and slices: pyarrow imports pandas
+    (~200 ms) when it builds an array from Python values, and pyarrow.compute costs ~30 ms."""
+    pytest.importorskip("pandas", reason="the probe needs pandas installed to see it loaded")
+    code = f"""
+        import ckv
+        urls = dict.fromkeys(("spot", "um", "cm"), {sim.rest_urls["spot"]!r})
+        c = ckv.Client(cache_dir={str(tmp_path)!r}, vision_url={sim.vision_url!r},
+                       listing_url={sim.listing_url!r}, rest_urls=urls)
+        t = c.get_klines("BTCUSDT", "1m", "2024-03-01", "2024-03-02", source="rest")
+        assert t.num_rows == 1440, t.num_rows
+        assert c.last_stats.sources == {{"rest"}}, c.last_stats.sources
+    """
+    modules = loaded_after(textwrap.dedent(code))
+    assert "ckv.rest.tables" in modules  # the probe sees the REST path
+    assert [m for m in modules if m.split(".")[0] == "pandas" or m == "pyarrow.compute"] == []
+
+
 def test_cli_shows_logs_at_ckv_log_level(sim, tmp_path):
     loud = ckv_cli(sim, tmp_path / "a", CKV_LOG_LEVEL="INFO")
     assert loud.returncode == 0, loud.stderr
