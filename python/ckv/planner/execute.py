@@ -33,6 +33,7 @@ from ..exceptions import (
     RateLimitError,
 )
 from ..vision.urls import archive_url
+from . import early_fill
 from . import listing as listing_mod
 from .holes import int_values, partition_holes
 from .meta import EXCHANGE, Hole, PartitionMeta, covered
@@ -99,6 +100,8 @@ class Executor:
         self._pool: ThreadPoolExecutor | None = None
         self._pending: dict[str, tuple[Future[tuple[pa.Table, PartitionMeta]], Work]] = {}
         self._keys: dict[dt.date, str] = {}  # part_key of each day seen, computed once
+        self.rest_failed = False  # REST failed transiently while archives were arriving
+        self._end_us = req.end_us  # the plan's end (set by ``run``)
 
     # -- paths and partitions -----------------------------------------------------------
 
@@ -126,6 +129,7 @@ class Executor:
         r = self.r
         self.read(parts_of(r, r.start_us, min(r.end_us, horizon(r.family, r.interval, self.now))))
         p = plan(r, self.metas, self.listing, self.now)
+        self._end_us = p.end_us
         for k, pdays in p.parts.items():
             self._keys.update(dict.fromkeys(pdays, k))
         if p.cache_missing:
@@ -238,6 +242,7 @@ class Executor:
             w = self._work(self.key(d))
             w.days[d] = rows
             w.info[d] = dict(info)
+        early_fill.ask(self, task, table, self._end_us)
 
     def _settled(
         self, task: ArchiveTask, outstanding: dict[str, set[dt.date]], retry_daily: list[dt.date]
@@ -369,27 +374,43 @@ class Executor:
             self.holes = found  # nothing changes before the answer: reuse, don't recompute
             return
         for key, hole in todo:
-            self.stats.rest_gap_queries += 1
-            try:
-                if self.r.keyed_by_time:
-                    rows = self.rest_window(hole.a, hole.b)
-                    rows = between(rows, self.r.time, hole.a, hole.b)
-                else:
-                    rows = self.rest_ids(hole.a, hole.b)
-            except TRANSIENT as e:
-                # The rows already verified stay good; the holes stay unverified and are
-                # reported as such (and asked about again on the next call).
-                self.notes.append(f"could not check {len(todo)} gap(s) with REST: {e}")
+            if not self.fill_hole(key, hole, todo=len(todo)):
                 break
-            if rows.num_rows:
-                self.stats.sources.add("rest")
-            for d, part in _by_day(rows, self.r.time).items():
-                self.work.setdefault(self.key(d), Work()).extra.append(part)
-                self._mark_rest(d)
-            self.work.setdefault(key, Work()).asked.append([hole.a, hole.b])
         self.flush()
 
+    def fill_hole(self, key: str, hole: Hole, *, report: bool = True, todo: int = 1) -> bool:
+        """Ask REST for the rows of ``hole`` (in partition ``key``) and add them, and the
+        span asked, to the work. False when REST failed transiently: the rows already
+        verified stay good, the hole stays unverified; with ``report`` a note says so (for
+        ``todo`` holes), else later asking is left to the pass after the flush."""
+        self.stats.rest_gap_queries += 1
+        try:
+            if self.r.keyed_by_time:
+                rows = self.rest_window(hole.a, hole.b)
+                rows = between(rows, self.r.time, hole.a, hole.b)
+            else:
+                rows = self.rest_ids(hole.a, hole.b)
+        except TRANSIENT as e:
+            if report:  # asked again on the next call
+                self.notes.append(f"could not check {todo} gap(s) with REST: {e}")
+            else:
+                self.rest_failed = True
+            return False
+        if rows.num_rows:
+            self.stats.sources.add("rest")
+        for d, part in _by_day(rows, self.r.time).items():
+            self.work.setdefault(self.key(d), Work()).extra.append(part)
+            self._mark_rest(d)
+        self.work.setdefault(key, Work()).asked.append([hole.a, hole.b])
+        return True
+
     def _mark_rest(self, d: dt.date) -> None:
+        w = self.work.get(self.key(d))
+        if w is not None and d in w.info:  # a day of this call's archives, not yet committed
+            src = w.info[d].get("source", "vision")
+            if "rest" not in src:
+                w.info[d]["source"] = src + "+rest"
+            return
         meta = self.metas.get(self.key(d))
         info = meta.days.get(d.isoformat()) if meta else None
         if info and "rest" not in info.get("source", ""):
@@ -512,7 +533,10 @@ class Executor:
             joins = [h for h in meta.holes if h.b <= first_key]
             joins += [Hole(a, b, EXCHANGE) for a, b in w.asked if b <= first_key]
         days_of = part_days(r, key)
-        meta.holes = partition_holes(r, merged, meta, days_of, rows.gaps) + joins
+        found = partition_holes(r, merged, meta, days_of, rows.gaps)
+        meta.holes = [
+            Hole(h.a, h.b, EXCHANGE) if covered(w.asked, h.a, h.b) else h for h in found
+        ] + joins
         return rows, merged, meta
 
 

@@ -22,7 +22,7 @@ import pyarrow as pa
 
 from .. import _core
 from .._util.arrow import to_table
-from .._util.times import EPOCH, day_start, timedelta_us
+from .._util.times import day_start
 from .meta import EXCHANGE, Hole, PartitionMeta, covered, merge_spans, subtract
 from .request import Request
 from .timeline import candle_open, day_end, first_open_at_or_after, next_open
@@ -63,10 +63,14 @@ def covered_segments(meta: PartitionMeta, days: list[dt.date]) -> list[list[int]
 
 def gap_rows(table: pa.Table, interval: str | None) -> list[GapRow]:
     """The core's ``find_gaps`` of ``table`` as ``(kind, before, after, start_us, end_us)``."""
-    return [
-        (g["kind"], g["before"], g["after"], _us(g["start"]), _us(g["end"]))
-        for g in to_table(_core.find_gaps(table, interval)).to_pylist()
-    ]
+    g = to_table(_core.find_gaps(table, interval))
+    if g.num_rows == 0:
+        return []
+    # µs straight from the buffers: to_pylist() of a UTC timestamp makes datetimes, and
+    # makes pyarrow import pandas (~200 ms) when it is installed
+    cols = [int_values(g.column(c)) for c in ("before", "after", "start", "end")]
+    kinds = g.column("kind").to_pylist()
+    return [(k, int(b), int(a), int(s), int(e)) for k, b, a, s, e in zip(kinds, *cols)]
 
 
 def _kline_holes(
@@ -150,9 +154,3 @@ def join_hole(prev_last: int, next_first: int) -> tuple[int, int] | None:
 
 def kline_open_floor(req: Request, t: int) -> int:
     return candle_open(req.interval or "1m", t)
-
-
-def _us(value: int | dt.datetime) -> int:
-    if isinstance(value, int):
-        return value
-    return timedelta_us(value - EPOCH)

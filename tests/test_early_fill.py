@@ -1,0 +1,70 @@
+"""REST for the holes of a kline archive as it arrives (planner/early_fill.py): a cold call
+asks REST about each hole while the other archives download and writes every partition once,
+with the hole labelled as the commit finds it; the rows equal the simulator's truth, and the
+cache answers the same range the same way afterwards."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+
+from ckv.exceptions import GapWarning
+from ckv.sim import Simulator
+
+from conftest import sim_client
+
+UTC = dt.timezone.utc
+
+
+def us(text: str) -> int:
+    return int(dt.datetime.fromisoformat(text).replace(tzinfo=UTC).timestamp()) * 1_000_000
+
+
+def meta(t) -> dict:
+    return json.loads(t.schema.metadata[b"ckv"])
+
+
+def test_a_cold_quarter_with_an_outage_writes_each_partition_once(tmp_path):
+    with Simulator(seed=1, now="2023-06-01") as s:
+        c = sim_client(tmp_path, s)
+        with pytest.warns(GapWarning, match="exchange gap"):
+            t = c.get_klines("BTCUSDT", "1m", "2023-01-01", "2023-04-01")
+        st = c.last_stats
+        truth = s.truth("spot", "klines", "BTCUSDT", "1m", start="2023-01-01", end="2023-04-01")
+        assert t.replace_schema_metadata(None).equals(truth)
+        assert st.sources == {"vision"}  # REST was asked, and has no rows for the outage
+        assert st.rest_gap_queries == 1  # the outage of 2023-03-24, asked once
+        assert st.partitions_written == st.archives == 3  # no second write of March
+        outage = [us("2023-03-24T12:40"), us("2023-03-24T14:00")]
+        assert meta(t)["exchange_gaps"] == [outage]
+        with pytest.warns(GapWarning, match="exchange gap"):
+            again = c.get_klines("BTCUSDT", "1m", "2023-01-01", "2023-04-01", source="cache")
+        assert again.equals(t)
+        assert c.last_stats.rest_gap_queries == 0  # the label was cached with the rows
+
+
+def test_a_hole_across_midnight_of_two_daily_archives(tmp_path):
+    outage = (None, "2023-03-24T23:30", "2023-03-25T00:30")
+    with Simulator(seed=1, now="2023-06-01", outages=[outage]) as s:
+        c = sim_client(tmp_path, s)
+        with pytest.warns(GapWarning, match="exchange gap"):
+            t = c.get_klines("BTCUSDT", "1m", "2023-03-23", "2023-03-27")
+        st = c.last_stats
+        truth = s.truth("spot", "klines", "BTCUSDT", "1m", start="2023-03-23", end="2023-03-27")
+        assert t.replace_schema_metadata(None).equals(truth)
+        assert t.num_rows == 4 * 1440 - 60
+        assert st.rest_gap_queries == 2  # the end of one day's archive, the start of the next
+        assert st.partitions_written == 1  # one monthly partition, written once
+        assert meta(t)["exchange_gaps"] == [[us("2023-03-24T23:30"), us("2023-03-25T00:30")]]
+
+
+def test_source_vision_asks_no_rest(tmp_path):
+    with Simulator(seed=1, now="2023-06-01") as s:
+        c = sim_client(tmp_path, s)
+        with pytest.warns(GapWarning):
+            t = c.get_klines("BTCUSDT", "1m", "2023-03-24", "2023-03-25", source="vision")
+        assert c.last_stats.rest_gap_queries == 0
+        assert "rest" not in c.last_stats.sources
+        assert t.num_rows == 1440 - 80
