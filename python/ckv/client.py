@@ -181,10 +181,15 @@ class Client:
         self._listings[(req.market, req.dataset, req.symbol, req.interval)] = listing
 
     def iter_fetch(
-        self, urls: list[str], tasks: Sequence[T], dataset: str
+        self,
+        urls: list[str],
+        tasks: Sequence[T],
+        dataset: str,
+        started: Callable[[], None] | None = None,
     ) -> Iterator[tuple[T, ArchiveResult]]:
         """``(task, ArchiveResult)`` for every archive, as each completes (the rest keep
-        downloading while the caller commits one); an interrupt cancels what is running."""
+        downloading while the caller commits one); an interrupt cancels what is running.
+        ``started`` is called once the downloads are under way, before the first wait."""
         if not urls:
             return
         counters = _core.Progress()
@@ -199,6 +204,7 @@ class Client:
                 progress=counters,
                 deadline_s=self.deadline_left(),
                 cancel=watch.cancel,
+                started=started,
             ):
                 yield tasks[i], res
 

@@ -102,6 +102,7 @@ class Executor:
         self._keys: dict[dt.date, str] = {}  # part_key of each day seen, computed once
         self.rest_failed = False  # REST failed transiently while archives were arriving
         self._end_us = req.end_us  # the plan's end (set by ``run``)
+        self._writers_for: Plan | None = None  # whose writer threads start with the fetch
 
     # -- paths and partitions -----------------------------------------------------------
 
@@ -150,7 +151,7 @@ class Executor:
         if self.stats.partitions_read:
             self.stats.sources.add("cache")
         try:
-            self._start_writers(p)
+            self._writers_for = p
             self._empty_days(p.empty_days)
             rest_days = list(p.rest_days)
             rest_days += self._archives(p.archives)
@@ -204,7 +205,9 @@ class Executor:
                     outstanding[k].add(d)
                 else:
                     outstanding[k] = {d}
-        for task, res in self.c.iter_fetch([self.url(t) for t in tasks], tasks, self.r.dataset):
+        urls = [self.url(t) for t in tasks]
+        fetched = self.c.iter_fetch(urls, tasks, self.r.dataset, started=self._start_writers)
+        for task, res in fetched:
             self.stats.archives += 1
             if res.status == "ok":
                 self._keep_archive(task, res)
@@ -438,10 +441,12 @@ class Executor:
         for k in {self.key(d) for d in days}:
             self.commit(k)
 
-    def _start_writers(self, p: Plan) -> None:
-        """Start the writer threads a fetching plan will use, before its downloads keep the
-        cores busy: a thread started then waits for a core (ms each) with the caller blocked."""
-        if not p.fetches or self._pool is not None:
+    def _start_writers(self) -> None:
+        """Start the writer threads the plan will use, once, as soon as its downloads are
+        under way (the core fetches meanwhile): each start waits for a core, up to a few ms
+        when both are busy, and nothing is written before the first archive is in."""
+        p, self._writers_for = self._writers_for, None
+        if p is None or not p.fetches or self._pool is not None:
             return
         days = [d for t in p.archives for d in t.days]
         days += p.rest_days + p.empty_days + [od.day for od in p.open_days]

@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -145,6 +145,7 @@ def iter_archives(
     deadline_s: float | None = None,
     cancel: threading.Event | None = None,
     interval: str | None = None,
+    started: Callable[[], None] | None = None,
 ) -> Iterator[tuple[int, ArchiveResult]]:
     """Fetch Vision archives concurrently, yielding ``(index into urls, ArchiveResult)`` as
     each completes (not in order), so each can be kept as soon as it is there.
@@ -153,7 +154,8 @@ def iter_archives(
     still there. Stopping early (``break``, ``close()``, the generator collected) or an
     exception escaping (``KeyboardInterrupt``) cancels the archives still running, and so does
     ``cancel`` once set (checked every ``poll``; ``KeyboardInterrupt`` is raised): a worker
-    thread, which never sees Ctrl-C itself, is stopped by it.
+    thread, which never sees Ctrl-C itself, is stopped by it. ``started`` is called once the
+    core has the downloads under way, before the first wait for them.
     """
     if not (isinstance(poll, (int, float)) and 0 < poll <= MAX_POLL_S):
         raise ValueError(f"poll must be a number of seconds in (0, {MAX_POLL_S}], got {poll!r}")
@@ -168,6 +170,8 @@ def iter_archives(
         interval=interval,
     )
     try:
+        if started is not None:
+            started()
         while not job.done:
             if cancel is not None and cancel.is_set():
                 raise KeyboardInterrupt
