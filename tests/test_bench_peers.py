@@ -146,6 +146,24 @@ def test_runners_return_the_span(year, tmp_path, name):
         assert misses == []
 
 
+def test_a_month_is_the_days_of_that_month_only(year, tmp_path):
+    y, _ = year
+    folder = tmp_path / "daily"
+    folder.mkdir()
+    for path in y.daily:
+        (folder / path.rsplit("/", 1)[1]).write_bytes(y.routes[path])
+    feb = build_year(folder, tmp_path / "built", month="2023-02")
+    assert [p.rsplit("/", 1)[1] for p in feb.daily] == [
+        "BTCUSDT-1m-2023-02-01.zip",
+        "BTCUSDT-1m-2023-02-02.zip",
+    ]
+    assert [p.rsplit("/", 1)[1] for p in feb.monthly] == ["BTCUSDT-1m-2023-02.zip"]
+    assert feb.rows == [r for r, t in zip(y.rows, y.open_times) if t >= 1675209600000]
+    assert not any("2023-01" in p for p in feb.routes)  # nothing else is served
+    with pytest.raises(FileNotFoundError, match="of 2023-05"):
+        build_year(folder, tmp_path / "built", month="2023-05")
+
+
 def test_a_runner_that_fails_says_why(tmp_path):
     script = tmp_path / "bad.py"
     script.write_text(peer_runners.PRELUDE + "raise SystemExit('no data for you')\n")

@@ -284,7 +284,8 @@ class PeersBench(LimitsBench):
     """The peers' figures, next to ckv's and the machine's floor for the same year."""
 
     def peer(self, peer: Peer, python: str, scripts: Path, args: dict[str, Any], want: Summary,
-             nbytes: dict[str, int]) -> None:  # fmt: skip
+             nbytes: dict[str, int], scope: Scope) -> None:  # fmt: skip
+        name = scope.name_of(peer)
         # not named like the module it imports (its folder is first on sys.path)
         script = scripts / f"run_{peer.name.replace('-', '_').replace('.', '_')}.py"
         script.write_text(peer_runners.PRELUDE + peer.script)
@@ -297,7 +298,7 @@ class PeersBench(LimitsBench):
         def verify(got: Summary) -> None:
             self.check(
                 "peers",
-                f"{peer.name} returns the year's rows",
+                f"{name} returns the {scope.what}'s rows",
                 got == want,
                 f"{got.rows:,} rows, open_time {got.first}…{got.last}, {got.distinct:,} "
                 f"distinct, close sum {got.close_e8} (want {want.rows:,}, {want.first}…"
@@ -307,9 +308,9 @@ class PeersBench(LimitsBench):
 
         self.measure(
             "peers",
-            peer.name,
+            name,
             peer.kind,
-            peer.label,
+            peer.label + scope.label,
             lambda: _staged(run_runner(python, script, args)),
             verify,
             rows=want.rows,
@@ -341,6 +342,72 @@ def _floors(bench: PeersBench, year: YearArchives) -> None:
     bench.limit_memcpy()
 
 
+MONTH = "2023-03"  # the cold month: a full monthly archive, with the outage of 2023-03-24
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What a pass of the workload fetches: the year, or the cold month (its figures are named
+    ``<peer>.month``)."""
+
+    what: str  # "year" or "month"
+    label: str = ""  # added to each figure's label
+
+    def name_of(self, peer: Peer) -> str:
+        return peer.name if self.what == "year" else f"{peer.name}.{self.what}"
+
+
+YEAR = Scope("year")
+
+
+def _dataset(archives: YearArchives, which: str) -> dict[str, Any]:
+    return {
+        "description": f"spot {archives.symbol} 1m klines, real archives{which}: "
+        f"{len(archives.daily)} daily, {len(archives.monthly)} monthly (built from the daily "
+        "ones), on a loopback server",
+        "archives": len(archives.monthly),
+        "zip_bytes": archives.zip_bytes_monthly,
+        "csv_bytes": archives.csv_bytes,
+        "rows": len(archives.rows),
+    }
+
+
+def _run_one(bench: PeersBench, peer: Peer, installed: tuple[str | None, str], scope: Scope,
+             archives: YearArchives, server: Any, scripts: Path, tmp: Path) -> None:  # fmt: skip
+    """One implementation's figure for one scope, or the reason it has none."""
+    name = scope.name_of(peer)
+    python, reason = installed
+    if python is None:
+        bench.skipped.append({"workload": "peers", "name": name, "reason": reason})
+        bench.say(f"peers: {name} skipped: {reason}")
+        return
+    args = {
+        "root": server.root,
+        "out": str(tmp / peer.name),
+        "symbol": archives.symbol,
+        "first": archives.daily[0][-14:-4],
+        "last": archives.daily[-1][-14:-4],
+    }
+    Path(args["out"]).mkdir()
+    want = truth(archives)
+    nbytes = {"zip": archives.zip_bytes_monthly, "csv": archives.csv_bytes}
+    before = len(server.misses)
+    with bench.guard("peers"):
+        bench.peer(peer, python, scripts, args, want, nbytes, scope)
+    misses = sorted(set(server.misses[before:]))
+    if misses:
+        bench.notes.append(
+            f"{name} asked for {len(misses)} path(s) this server does not have (404), "
+            f"e.g. {misses[0]}"
+        )
+    if (("peers", name) not in bench.measures) and not any(
+        x["name"] == name for x in bench.skipped
+    ):
+        failed = [c for c in bench.checks if c["name"].startswith(name + " ") and not c["passed"]]
+        reason = failed[-1]["detail"] if failed else "failed"
+        bench.skipped.append({"workload": "peers", "name": name, "reason": reason})
+
+
 def run_peers(
     repeat: int = 3,
     *,
@@ -362,54 +429,25 @@ def run_peers(
     bench = PeersBench(PLANS["small"], repeat, progress)
     started, load_start, t_start = time.time(), _loadavg(), time.perf_counter()
     year = build_year(Path(real) / YEAR_FOLDER, root / "monthly")
-    want = truth(year)
-    bench.datasets["peers"] = {
-        "description": f"spot {year.symbol} 1m klines 2023, real archives: {len(year.daily)} "
-        f"daily, {len(year.monthly)} monthly (built from the daily ones), on a loopback server",
-        "archives": len(year.monthly),
-        "zip_bytes": year.zip_bytes_monthly,
-        "csv_bytes": year.csv_bytes,
-        "rows": want.rows,
-    }
-    nbytes = {"zip": year.zip_bytes_monthly, "csv": year.csv_bytes}
+    bench.datasets["peers"] = _dataset(year, "")
     with bench.guard("peers"), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         _floors(bench, year)
-    with contextlib.ExitStack() as stack:
-        server = stack.enter_context(serve_year(year))
-        tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="ckv-peers-"))
-        nginx = nginx_path()
-        if nginx is not None:
-            server.root = stack.enter_context(serve_static(nginx, year.routes, server.root))
-        for peer in PEERS:
-            python, reason = install(peer, root, bench.say)
-            if python is None:
-                bench.skipped.append({"workload": "peers", "name": peer.name, "reason": reason})
-                bench.say(f"peers: {peer.name} skipped: {reason}")
-                continue
-            args = {
-                "root": server.root,
-                "out": str(Path(tmp) / peer.name),
-                "symbol": year.symbol,
-                "first": year.daily[0][-14:-4],
-                "last": year.daily[-1][-14:-4],
-            }
-            Path(args["out"]).mkdir()
-            before = len(server.misses)
-            with bench.guard("peers"):
-                bench.peer(peer, python, scripts, args, want, nbytes)
-            misses = sorted(set(server.misses[before:]))
-            if misses:
-                bench.notes.append(
-                    f"{peer.name} asked for {len(misses)} path(s) this server does not have "
-                    f"(404), e.g. {misses[0]}"
-                )
-            if (("peers", peer.name) not in bench.measures) and not any(
-                s["name"] == peer.name for s in bench.skipped
-            ):
-                failed = [c for c in bench.checks if peer.name in c["name"] and not c["passed"]]
-                reason = failed[-1]["detail"] if failed else "failed"
-                bench.skipped.append({"workload": "peers", "name": peer.name, "reason": reason})
+    month = build_year(Path(real) / YEAR_FOLDER, root / "monthly", month=MONTH)
+    bench.datasets["peers.month"] = _dataset(month, f" (the month {MONTH} only)")
+    nginx = nginx_path()
+    installed: dict[str, tuple[str | None, str]] = {}
+    for scope, archives in ((YEAR, year), (Scope("month", f"; the cold month {MONTH}"), month)):
+        with contextlib.ExitStack() as stack:
+            server = stack.enter_context(serve_year(archives))
+            tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="ckv-peers-"))
+            if nginx is not None:
+                server.root = stack.enter_context(serve_static(nginx, archives.routes, server.root))
+            for peer in PEERS:
+                if peer.name not in installed:
+                    installed[peer.name] = install(peer, root, bench.say)
+                _run_one(bench, peer, installed[peer.name], scope, archives, server, scripts,
+                         Path(tmp))  # fmt: skip
     served = (
         "nginx sends the archives and sidecars (sendfile) and passes the listing and REST to "
         "Python's ThreadingHTTPServer"
@@ -420,8 +458,9 @@ def run_peers(
     bench.notes.append(
         "each figure is a whole subprocess (interpreter start and imports included), cold: its "
         "output folder and cache are emptied before every run; its stages are `imports` "
-        "(interpreter start excluded) and `work` (from after the imports until the year is a "
-        f"polars DataFrame, measured inside the subprocess); {served}"
+        "(interpreter start excluded) and `work` (from after the imports until the rows are a "
+        f"polars DataFrame, measured inside the subprocess); figures named `….month` fetch the "
+        f"cold month {MONTH} alone; {served}"
     )
     report = _report(bench, "peers", repeat, ["peers"], debug_build, started, load_start, t_start)
     # a peer that failed is reported as skipped with its reason, not as a failed bench

@@ -74,12 +74,18 @@ def _sidecar(name: str, body: bytes) -> bytes:
     return f"{hashlib.sha256(body).hexdigest()}  {name}".encode()
 
 
-def build_year(folder: Path, built: Path) -> YearArchives:
+def build_year(folder: Path, built: Path, month: str | None = None) -> YearArchives:
     """The routes of the daily ``SYMBOL-1m-YYYY-MM-DD.zip`` archives in ``folder`` (one symbol)
-    and of monthly archives made from them (written once to ``built``, then reused)."""
-    files = sorted(p for p in folder.glob("*.zip") if _DAILY.match(p.name))
+    and of monthly archives made from them (written once to ``built``, then reused); with
+    ``month`` (``YYYY-MM``), of that month's only."""
+    files = sorted(
+        p
+        for p in folder.glob("*.zip")
+        if (m := _DAILY.match(p.name)) and (month is None or m["month"] == month)
+    )
     if not files:
-        raise FileNotFoundError(f"no SYMBOL-1m-YYYY-MM-DD.zip archives in {folder}")
+        which = f" of {month}" if month else ""
+        raise FileNotFoundError(f"no SYMBOL-1m-YYYY-MM-DD.zip archives{which} in {folder}")
     first = _DAILY.match(files[0].name)
     assert first is not None
     symbol, interval = first["symbol"], first["interval"]
@@ -98,8 +104,8 @@ def build_year(folder: Path, built: Path) -> YearArchives:
         months.setdefault(m["month"], []).append(_unzip(body))
     built.mkdir(parents=True, exist_ok=True)
     monthly, rows = [], []
-    for month, members in months.items():
-        name = f"{symbol}-{interval}-{month}.zip"
+    for ym, members in months.items():
+        name = f"{symbol}-{interval}-{ym}.zip"
         csv = b"".join(x if x.endswith(b"\n") else x + b"\n" for x in members)
         target = built / name
         if not target.exists():
