@@ -1,6 +1,6 @@
 //! The one-shot inflate of a small member (docs/architecture.md, "Where the cold path's time
 //! goes"): once all of a member's compressed bytes have arrived, libdeflate inflates them in one
-//! call into a buffer the thread keeps, and the CSV goes to the parser whole. libdeflate takes
+//! call into a buffer kept for the next member, and the CSV goes to the parser whole. libdeflate takes
 //! less CPU than streaming zlib-rs through a 256 KiB buffer (a real day of 1m klines: ~920
 //! against ~600 MB/s; a month: ~680 against ~580 MB/s), and its CRC-32 about a quarter.
 //!
@@ -8,11 +8,13 @@
 //! "insufficient space" first), the capacity is chosen by the caller from what has arrived
 //! (see `ArchiveStream`) and is at most [`ONE_SHOT_MAX`]; bad data, a too small capacity or a
 //! decompressor that cannot be had are one answer, `None`, on which the caller streams the
-//! same bytes instead; the thread's buffers hold at most `ONE_SHOT_MAX` bytes each between
-//! calls; no panic, no read of uninitialised memory.
+//! same bytes instead; between calls at most [`KEEP`] output and [`KEEP`] input buffers are
+//! kept for the whole process, each of at most `ONE_SHOT_MAX` bytes; no panic, no read of
+//! uninitialised memory.
 
 use std::cell::Cell;
 use std::ptr::NonNull;
+use std::sync::{Mutex, PoisonError};
 
 use bytes::Bytes;
 use libdeflate_sys as ld;
@@ -52,14 +54,48 @@ impl Drop for Decompressor {
 
 thread_local! {
     static DECOMPRESSOR: Cell<Option<Decompressor>> = const { Cell::new(None) };
-    /// The output buffer, kept so its pages are touched once per thread, not per archive.
-    static OUT: Cell<Vec<u8>> = const { Cell::new(Vec::new()) };
-    /// The compressed member when it came in several chunks.
-    static JOINED: Cell<Vec<u8>> = const { Cell::new(Vec::new()) };
 }
 
+/// Buffers kept between members by the whole process, at most this many in each pool: as many
+/// as archives work at once (`net::fetch::Turns`: one per core), and some room.
+pub(super) const KEEP: usize = 4;
+
+/// Spare buffers shared by every thread, so that their pages are touched once per process, not
+/// once per thread: a monthly archive's work moves between the runtime's threads (each
+/// `block_in_place` may continue on another), and a fresh 8 MiB buffer costs ~2,000 page faults.
+pub(super) struct Pool(Mutex<Vec<Vec<u8>>>);
+
+impl Pool {
+    pub(super) const fn new() -> Self {
+        Pool(Mutex::new(Vec::new()))
+    }
+
+    /// A spare buffer (empty, with whatever capacity it has), or a new empty one.
+    pub(super) fn take(&self) -> Vec<u8> {
+        let mut buf = self.0.lock().unwrap_or_else(PoisonError::into_inner).pop();
+        buf.as_mut().map(Vec::clear);
+        buf.unwrap_or_default()
+    }
+
+    /// Keep `buf` for later, unless it is larger than `ONE_SHOT_MAX` or `KEEP` are kept.
+    pub(super) fn give(&self, buf: Vec<u8>) {
+        if buf.capacity() == 0 || buf.capacity() > ONE_SHOT_MAX as usize {
+            return;
+        }
+        let mut spare = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        if spare.len() < KEEP {
+            spare.push(buf);
+        }
+    }
+}
+
+/// The output buffers.
+static OUT: Pool = Pool::new();
+/// The compressed member when it came in several chunks.
+static JOINED: Pool = Pool::new();
+
 /// Inflate the raw deflate stream at the start of `input` into at most `cap` bytes. On
-/// success, `then` gets the output (still in the thread's buffer) and the input bytes the
+/// success, `then` gets the output (still in the pool's buffer) and the input bytes the
 /// stream took, and its result comes back; `None` when the data is bad, the output would
 /// exceed `cap` or no decompressor could be had (`then` is not called).
 pub(super) fn inflate<R>(
@@ -70,7 +106,6 @@ pub(super) fn inflate<R>(
     let cap = cap.min(ONE_SHOT_MAX as usize);
     let dec = DECOMPRESSOR.take().or_else(Decompressor::new)?;
     let mut out = OUT.take();
-    out.clear();
     if out.capacity() < cap {
         // A fresh block rather than `reserve` (which may copy the old one's bytes); a power of
         // two so that archives of about the same size reuse it.
@@ -99,18 +134,17 @@ pub(super) fn inflate<R>(
                 then(&out, used)
             });
     DECOMPRESSOR.set(Some(dec));
-    OUT.set(out);
+    OUT.give(out);
     got
 }
 
 /// The first `len` bytes of `chunks` (which hold at least that many) as one slice: the first
-/// chunk itself when it holds them all, else a copy in the thread's buffer.
+/// chunk itself when it holds them all, else a copy in a pooled buffer.
 pub(super) fn joined<R>(chunks: &[Bytes], len: usize, f: impl FnOnce(&[u8]) -> R) -> R {
     if let Some(first) = chunks.first().filter(|c| c.len() >= len) {
         return f(&first[..len]);
     }
     let mut buf = JOINED.take();
-    buf.clear();
     if buf.capacity() < len {
         buf = Vec::with_capacity(len.next_power_of_two().max(len));
     }
@@ -119,9 +153,7 @@ pub(super) fn joined<R>(chunks: &[Bytes], len: usize, f: impl FnOnce(&[u8]) -> R
         buf.extend_from_slice(&c[..take]);
     }
     let out = f(&buf);
-    if buf.capacity() <= ONE_SHOT_MAX as usize {
-        JOINED.set(buf);
-    }
+    JOINED.give(buf);
     out
 }
 
@@ -177,13 +209,42 @@ mod tests {
         bad[0] |= 0b110; // block type 3: reserved
         assert_eq!(inflate(&bad, csv.len(), |_, _| ()), None);
         assert_eq!(inflate(&[], 10, |_, _| ()), None);
-        // The buffer is kept for the next call, at most ONE_SHOT_MAX.
-        assert!(OUT.take().capacity() >= csv.len());
         assert_eq!(crc32(b"123456789"), 0xCBF4_3926);
         let mut c = Crc32::default();
         c.update(b"1234");
         c.update(b"56789");
         assert_eq!(c.sum(), 0xCBF4_3926);
+    }
+
+    #[test]
+    fn a_pool_keeps_at_most_keep_buffers_of_at_most_one_shot_max() {
+        let pool = Pool::new();
+        assert_eq!(
+            pool.take().capacity(),
+            0,
+            "an empty pool gives a new buffer"
+        );
+        let mut used = Vec::with_capacity(1000);
+        used.extend_from_slice(b"old bytes");
+        pool.give(used);
+        let again = pool.take();
+        assert!(
+            again.is_empty() && again.capacity() >= 1000,
+            "kept, and emptied"
+        );
+        pool.give(Vec::with_capacity(ONE_SHOT_MAX as usize + 1));
+        assert_eq!(
+            pool.take().capacity(),
+            0,
+            "a buffer above ONE_SHOT_MAX is let go"
+        );
+        for _ in 0..KEEP + 3 {
+            pool.give(Vec::with_capacity(64));
+        }
+        let kept = std::iter::from_fn(|| Some(pool.take()))
+            .take_while(|b| b.capacity() > 0)
+            .count();
+        assert_eq!(kept, KEEP);
     }
 
     #[test]
