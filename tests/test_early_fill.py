@@ -68,3 +68,19 @@ def test_source_vision_asks_no_rest(tmp_path):
         assert c.last_stats.rest_gap_queries == 0
         assert "rest" not in c.last_stats.sources
         assert t.num_rows == 1440 - 80
+
+
+def test_complete_days_are_told_from_the_core_day_ranges_alone():
+    from types import SimpleNamespace
+
+    from ckv.planner.early_fill import complete
+
+    ex = SimpleNamespace(r=SimpleNamespace(interval="1m"))
+    d1, d2 = dt.date(2023, 3, 24), dt.date(2023, 3, 25)
+    task = SimpleNamespace(days=[d1, d2])
+    a, b = us("2023-03-24T00:00"), us("2023-03-25T00:00")
+    assert complete(ex, task, [(a, 0, 1440), (b, 1440, 2880)])
+    assert not complete(ex, task, [(a, 0, 1440), (b, 1440, 2879)])  # one candle short
+    assert not complete(ex, task, [(a, 0, 1440)])  # a day without rows
+    ex.r.interval = "1h"
+    assert complete(ex, task, [(a, 0, 24), (b, 24, 48)])

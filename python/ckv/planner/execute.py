@@ -245,7 +245,7 @@ class Executor:
             w = self._work(self.key(d))
             w.days[d] = rows
             w.info[d] = dict(info)
-        early_fill.ask(self, task, table, self._end_us)
+        early_fill.ask(self, task, table, self._end_us, offsets)
 
     def _settled(
         self, task: ArchiveTask, outstanding: dict[str, set[dt.date]], retry_daily: list[dt.date]
