@@ -40,6 +40,7 @@ mod _core {
         use pyo3::types::PyModuleMethods;
         m.add("__version__", env!("CARGO_PKG_VERSION"))?;
         m.add("DEBUG_BUILD", cfg!(debug_assertions))?;
+        crate::net::tls::warm(); // the first client finds it built (src/net/tls.rs)
         Ok(())
     }
 }

@@ -90,3 +90,21 @@ async fn https_goes_through_the_shared_config_and_checks_the_certificate() {
     assert_eq!(sni.as_deref(), Some("localhost"));
     assert_eq!(alpn.as_deref(), Some(&b"http/1.1"[..]));
 }
+
+#[test]
+fn the_first_client_gets_the_warmed_up_build() {
+    warm();
+    let a = client_config().expect("the platform's roots load");
+    let kept = SHARED
+        .lock()
+        .unwrap()
+        .clone()
+        .expect("built by the warm-up or the client");
+    wait_for_warm_up(); // the warm-up thread may still be between its store and its end
+    warm(); // built already: starts nothing
+    assert_eq!(*WARMING.lock().unwrap(), None, "no warm-up left running");
+    let b = client_config().expect("the shared configuration");
+    let again = SHARED.lock().unwrap().clone().expect("still kept");
+    assert!(Arc::ptr_eq(&kept, &again), "one build for the process");
+    assert_eq!(a.alpn_protocols, b.alpn_protocols);
+}
