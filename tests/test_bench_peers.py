@@ -195,7 +195,8 @@ def test_nginx_sends_the_files_and_passes_the_rest(year):
     if nginx is None:
         pytest.skip("nginx is not installed (apt install nginx; scripts/check.sh installs it)")
     y, _ = year
-    with serve_year(y) as s, serve_static(nginx, y.routes, s.root) as root:
+    with serve_year(y) as s, serve_static(nginx, y.routes, s.root) as front:
+        root = front.root
         for path in [*y.daily, *y.monthly]:
             assert get(root + path) == y.routes[path]
             assert get(root + path + ".CHECKSUM") == y.routes[path + ".CHECKSUM"]
@@ -204,6 +205,8 @@ def test_nginx_sends_the_files_and_passes_the_rest(year):
         with pytest.raises(urllib.error.HTTPError) as e:
             get(root + "/daily-only" + y.monthly[0])
         assert e.value.code == 404
+        assert front.misses() == ["/daily-only" + y.monthly[0]]  # nginx answered it itself
+        assert s.misses == []
         assert b"ListBucketResult" in get(root + "/bucket?prefix=data/spot/monthly/&delimiter=/")
         start = y.open_times[5]
         rows = json.loads(

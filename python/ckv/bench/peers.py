@@ -33,7 +33,7 @@ from .dataset import Dataset
 from .errors import BenchRefused
 from .limits import LimitsBench
 from .machine import _loadavg
-from .peers_nginx import nginx_path, serve_static
+from .peers_nginx import Front, nginx_path, serve_static
 from .peers_server import YearArchives, build_year, serve_year
 from .plans import PLANS
 from .schema import _report
@@ -373,8 +373,14 @@ def _dataset(archives: YearArchives, which: str) -> dict[str, Any]:
 
 
 def _run_one(bench: PeersBench, peer: Peer, installed: tuple[str | None, str], scope: Scope,
-             archives: YearArchives, server: Any, scripts: Path, tmp: Path) -> None:  # fmt: skip
+             archives: YearArchives, servers: tuple[Any, Front | None], scripts: Path,
+             tmp: Path) -> None:  # fmt: skip
     """One implementation's figure for one scope, or the reason it has none."""
+    server, front = servers
+
+    def missed() -> list[str]:  # the 404s of the Python server, and of nginx in front
+        return [*server.misses, *(front.misses() if front is not None else [])]
+
     name = scope.name_of(peer)
     python, reason = installed
     if python is None:
@@ -391,10 +397,10 @@ def _run_one(bench: PeersBench, peer: Peer, installed: tuple[str | None, str], s
     Path(args["out"]).mkdir()
     want = truth(archives)
     nbytes = {"zip": archives.zip_bytes_monthly, "csv": archives.csv_bytes}
-    before = len(server.misses)
+    before = set(missed())
     with bench.guard("peers"):
         bench.peer(peer, python, scripts, args, want, nbytes, scope)
-    misses = sorted(set(server.misses[before:]))
+    misses = sorted(set(missed()) - before)
     if misses:
         bench.notes.append(
             f"{name} asked for {len(misses)} path(s) this server does not have (404), "
@@ -441,16 +447,19 @@ def run_peers(
         with contextlib.ExitStack() as stack:
             server = stack.enter_context(serve_year(archives))
             tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="ckv-peers-"))
+            front = None
             if nginx is not None:
-                server.root = stack.enter_context(serve_static(nginx, archives.routes, server.root))
+                front = stack.enter_context(serve_static(nginx, archives.routes, server.root))
+                server.root = front.root
             for peer in PEERS:
                 if peer.name not in installed:
                     installed[peer.name] = install(peer, root, bench.say)
-                _run_one(bench, peer, installed[peer.name], scope, archives, server, scripts,
-                         Path(tmp))  # fmt: skip
+                _run_one(bench, peer, installed[peer.name], scope, archives, (server, front),
+                         scripts, Path(tmp))  # fmt: skip
     served = (
-        "nginx sends the archives and sidecars (sendfile) and passes the listing and REST to "
-        "Python's ThreadingHTTPServer"
+        "nginx sends the archives and sidecars (sendfile), answers the 404s of the monthly "
+        "archives below /daily-only/ itself, and passes the listing and REST to Python's "
+        "ThreadingHTTPServer"
         if nginx is not None
         else "no nginx on PATH: Python's ThreadingHTTPServer answers everything (about 1 ms "
         "of CPU per request on the same cores; apt install nginx for the issue's set-up)"

@@ -1,6 +1,7 @@
 """nginx in front of the peers' Python server (``ckv bench --workload peers``): the archives and
-their sidecars are files nginx sends itself (``sendfile``), everything else (the S3 listing,
-REST, the index page, and any path it does not have) goes to the Python server behind it.
+their sidecars are files nginx sends itself (``sendfile``), and it answers 404 itself for the
+monthly archives below ``/daily-only/`` (logging each path); everything else (the S3 listing,
+REST, the index page, and any other path it does not have) goes to the Python server behind it.
 
 Python's ``ThreadingHTTPServer`` costs about a millisecond of CPU per request on the same two
 cores the implementations run on; with 365 archives and their sidecars that server, not the
@@ -17,9 +18,10 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["nginx_path", "serve_static"]
+__all__ = ["Front", "nginx_path", "serve_static"]
 
 START_TIMEOUT_S = 10.0
 
@@ -31,6 +33,7 @@ error_log {tmp}/error.log warn;
 events {{ worker_connections 4096; }}
 http {{
   access_log off;
+  log_format uri '$uri';
   sendfile on;
   tcp_nopush on;
   tcp_nodelay on;
@@ -51,6 +54,10 @@ http {{
     location /daily-only/data/spot/daily/ {{
       alias {www}/data/spot/daily/;
       try_files $uri @backend;
+    }}
+    location /daily-only/data/spot/monthly/ {{
+      access_log {tmp}/misses.log uri;
+      return 404;
     }}
     location / {{
       proxy_pass {backend};
@@ -103,10 +110,26 @@ def _text(log: Path) -> str:
         return "(no log)"
 
 
+@dataclass(frozen=True)
+class Front:
+    """The running nginx: its root URL, and the 404s it answered itself."""
+
+    root: str
+    log: Path
+
+    def misses(self) -> list[str]:
+        """The paths nginx answered 404 for so far, in order."""
+        try:
+            return self.log.read_text().split()
+        except FileNotFoundError:
+            return []
+
+
 @contextmanager
-def serve_static(nginx: str, routes: dict[str, bytes], backend: str) -> Iterator[str]:
+def serve_static(nginx: str, routes: dict[str, bytes], backend: str) -> Iterator[Front]:
     """nginx on a free loopback port for the ``with`` block, serving the ``/data/…`` bodies of
-    ``routes`` as files and passing every other request to ``backend``; yields its root URL."""
+    ``routes`` as files, answering 404 for ``/daily-only/`` monthly archives, and passing
+    every other request to ``backend``."""
     with tempfile.TemporaryDirectory(prefix="ckv-bench-nginx-") as tmp_dir:
         tmp = Path(tmp_dir)
         www = tmp / "www"
@@ -122,7 +145,7 @@ def serve_static(nginx: str, routes: dict[str, bytes], backend: str) -> Iterator
         )
         try:
             _wait_listening(port, proc, log)
-            yield f"http://127.0.0.1:{port}"
+            yield Front(f"http://127.0.0.1:{port}", tmp / "misses.log")
         finally:
             proc.terminate()
             try:
