@@ -148,6 +148,24 @@ def test_a_call_with_rest_rows_loads_neither_pandas_nor_compute(sim, tmp_path):
     assert [m for m in modules if m.split(".")[0] == "pandas" or m == "pyarrow.compute"] == []
 
 
+def test_rest_rows_need_no_numpy(sim, tmp_path):
+    """pyarrow does not require numpy, and neither does ckv's REST path: a REST call works in
+    a process where numpy cannot be imported (and the sorted, deduplicated rows are right)."""
+    code = f"""
+        import sys
+        sys.modules["numpy"] = None  # import numpy raises ImportError from here on
+        import ckv
+        urls = dict.fromkeys(("spot", "um", "cm"), {sim.rest_urls["spot"]!r})
+        c = ckv.Client(cache_dir={str(tmp_path)!r}, vision_url={sim.vision_url!r},
+                       listing_url={sim.listing_url!r}, rest_urls=urls)
+        t = c.get_klines("BTCUSDT", "1m", "2024-03-01", "2024-03-02", source="rest")
+        opens = t.column("open_time").to_pylist()
+        assert len(opens) == 1440 and opens == sorted(set(opens)), len(opens)
+    """
+    r = python(textwrap.dedent(code))
+    assert r.returncode == 0, r.stderr
+
+
 def test_cli_shows_logs_at_ckv_log_level(sim, tmp_path):
     loud = ckv_cli(sim, tmp_path / "a", CKV_LOG_LEVEL="INFO")
     assert loud.returncode == 0, loud.stderr
