@@ -28,7 +28,9 @@ use crate::error::{Error, Result};
 /// Limits and timeouts of the client. `Default` suits data.binance.vision.
 #[derive(Debug, Clone)]
 pub struct HttpConfig {
-    /// Requests in flight at once (also the keep-alive pool size per host).
+    /// Archive and sidecar requests in flight at once, and, apart, as many answers (REST and
+    /// listing pages, `get_answer`), so that a REST question never queues behind hundreds of
+    /// archives (also the keep-alive pool size per host).
     pub max_connections: usize,
     pub connect_timeout: Duration,
     /// From sending a request (connecting included) until its status line and headers.
@@ -80,6 +82,8 @@ impl Default for HttpConfig {
 pub struct HttpClient {
     inner: reqwest::Client,
     permits: Arc<Semaphore>,
+    /// The slots of `get_answer` (see `HttpConfig::max_connections`).
+    answers: Arc<Semaphore>,
     pub config: Arc<HttpConfig>,
 }
 
@@ -110,13 +114,22 @@ impl HttpClient {
         Ok(HttpClient {
             inner,
             permits: Arc::new(Semaphore::new(connections)),
+            answers: Arc::new(Semaphore::new(connections)),
             config: Arc::new(config),
         })
     }
 
-    /// Wait for one of the `max_connections` slots.
+    /// Wait for one of the `max_connections` slots of archives and sidecars.
     pub async fn permit(&self) -> SemaphorePermit<'_> {
         self.permits
+            .acquire()
+            .await
+            .expect("semaphore never closed")
+    }
+
+    /// Wait for one of the `max_connections` slots of answers (`get_answer`).
+    async fn answer_permit(&self) -> SemaphorePermit<'_> {
+        self.answers
             .acquire()
             .await
             .expect("semaphore never closed")
@@ -222,7 +235,7 @@ impl HttpClient {
         tally: &Tally,
     ) -> Result<Answer> {
         self.with_retries(tally, || async {
-            let _permit = self.permit().await;
+            let _permit = self.answer_permit().await;
             let end = self.attempt_end();
             let resp = self.send(url, headers, end).await?;
             let status = resp.status().as_u16();

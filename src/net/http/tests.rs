@@ -242,3 +242,29 @@ async fn a_body_over_the_limit_is_refused() {
         .unwrap_err();
     assert!(matches!(e, Error::Protocol { .. }), "{e:?}");
 }
+
+#[tokio::test]
+async fn an_answer_does_not_wait_behind_the_archive_slots() {
+    let url = server(|mut sock, _| async move {
+        read_request(&mut sock).await;
+        let _ = sock
+            .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n[]")
+            .await;
+    })
+    .await;
+    let c = client(HttpConfig {
+        max_connections: 1,
+        ..HttpConfig::default()
+    });
+    let held = c.permit().await; // every archive slot taken, as by a long download
+    let tally = Tally::default();
+    let answer = tokio::time::timeout(Duration::from_secs(5), c.get_answer(&url, &[], &tally))
+        .await
+        .expect("an answer's slot is its own")
+        .unwrap();
+    assert_eq!((answer.status, &answer.body[..]), (200, &b"[]"[..]));
+    // The archive slots are still bounded: a second one waits while the first is held.
+    let waiting = tokio::time::timeout(Duration::from_millis(100), c.permit()).await;
+    assert!(waiting.is_err(), "only max_connections archive slots");
+    drop(held);
+}
