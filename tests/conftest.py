@@ -4,8 +4,10 @@ line on a terminal."""
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import io
+import json
 import os
 import subprocess
 import sys
@@ -38,6 +40,16 @@ def make_zip(name: str, csv: bytes) -> bytes:
 
 def checksum_for(name: str, body: bytes) -> bytes:
     return f"{hashlib.sha256(body).hexdigest()}  {name}".encode()
+
+
+def us(text: str) -> int:
+    """An ISO time (UTC) in epoch µs."""
+    return int(dt.datetime.fromisoformat(text).replace(tzinfo=dt.timezone.utc).timestamp()) * 10**6
+
+
+def ckv_meta(t) -> dict:
+    """The ``ckv`` schema metadata of a returned table."""
+    return json.loads(t.schema.metadata[b"ckv"])
 
 
 def sim_client(path, sim, **kw):

@@ -6,34 +6,30 @@ cache answers the same range the same way afterwards."""
 from __future__ import annotations
 
 import datetime as dt
-import json
 
 import pytest
 
 from ckv.exceptions import GapWarning
 from ckv.sim import Simulator
 
-from conftest import sim_client
-
-UTC = dt.timezone.utc
-
-
-def us(text: str) -> int:
-    return int(dt.datetime.fromisoformat(text).replace(tzinfo=UTC).timestamp()) * 1_000_000
+from conftest import ckv_meta as meta
+from conftest import sim_client, us
 
 
-def meta(t) -> dict:
-    return json.loads(t.schema.metadata[b"ckv"])
+def cold_klines(tmp_path, s: Simulator, start: str, end: str, **kw):
+    """A cold 1m call with its gap warning, checked against the simulator's truth; the table,
+    the client and the call's stats."""
+    c = sim_client(tmp_path, s)
+    with pytest.warns(GapWarning, match="exchange gap"):
+        t = c.get_klines("BTCUSDT", "1m", start, end, **kw)
+    truth = s.truth("spot", "klines", "BTCUSDT", "1m", start=start, end=end)
+    assert t.replace_schema_metadata(None).equals(truth)
+    return t, c, c.last_stats
 
 
 def test_a_cold_quarter_with_an_outage_writes_each_partition_once(tmp_path):
     with Simulator(seed=1, now="2023-06-01") as s:
-        c = sim_client(tmp_path, s)
-        with pytest.warns(GapWarning, match="exchange gap"):
-            t = c.get_klines("BTCUSDT", "1m", "2023-01-01", "2023-04-01")
-        st = c.last_stats
-        truth = s.truth("spot", "klines", "BTCUSDT", "1m", start="2023-01-01", end="2023-04-01")
-        assert t.replace_schema_metadata(None).equals(truth)
+        t, c, st = cold_klines(tmp_path, s, "2023-01-01", "2023-04-01")
         assert st.sources == {"vision"}  # REST was asked, and has no rows for the outage
         assert st.rest_gap_queries == 1  # the outage of 2023-03-24, asked once
         assert st.partitions_written == st.archives == 3  # no second write of March
@@ -48,12 +44,7 @@ def test_a_cold_quarter_with_an_outage_writes_each_partition_once(tmp_path):
 def test_a_hole_across_midnight_of_two_daily_archives(tmp_path):
     outage = (None, "2023-03-24T23:30", "2023-03-25T00:30")
     with Simulator(seed=1, now="2023-06-01", outages=[outage]) as s:
-        c = sim_client(tmp_path, s)
-        with pytest.warns(GapWarning, match="exchange gap"):
-            t = c.get_klines("BTCUSDT", "1m", "2023-03-23", "2023-03-27")
-        st = c.last_stats
-        truth = s.truth("spot", "klines", "BTCUSDT", "1m", start="2023-03-23", end="2023-03-27")
-        assert t.replace_schema_metadata(None).equals(truth)
+        t, _, st = cold_klines(tmp_path, s, "2023-03-23", "2023-03-27")
         assert t.num_rows == 4 * 1440 - 60
         assert st.rest_gap_queries == 2  # the end of one day's archive, the start of the next
         assert st.partitions_written == 1  # one monthly partition, written once

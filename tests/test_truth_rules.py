@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import json
 import warnings
 import zipfile
 
@@ -26,21 +25,14 @@ from ckv.exceptions import (
 )
 from ckv.sim import Simulator
 
-from conftest import checksum_for, sim_client
+from conftest import checksum_for, sim_client, us
+from conftest import ckv_meta as meta
 
 UTC = dt.timezone.utc
 
 
 def client(path, sim: Simulator, **kw) -> ckv.Client:
     return sim_client(path, sim, **kw)
-
-
-def us(text: str) -> int:
-    return int(dt.datetime.fromisoformat(text).replace(tzinfo=UTC).timestamp()) * 1_000_000
-
-
-def meta(t) -> dict:
-    return json.loads(t.schema.metadata[b"ckv"])
 
 
 def test_range_before_listing_returns_the_rows_that_exist_with_one_warning(tmp_path):
