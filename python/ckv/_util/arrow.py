@@ -4,13 +4,14 @@ schemas (docs/architecture.md, "Schemas") and the continuity check on any table
 
 from __future__ import annotations
 
-from typing import Protocol
+from collections.abc import Sequence
+from typing import Any, Protocol, cast
 
 import pyarrow as pa
 
 from .. import _core
 
-__all__ = ["ArrowStreamExportable", "find_gaps", "schema", "to_table"]
+__all__ = ["ArrowStreamExportable", "find_gaps", "int_values", "schema", "to_table"]
 
 
 class ArrowStreamExportable(Protocol):
@@ -26,6 +27,21 @@ def to_table(stream: ArrowStreamExportable) -> pa.Table:
     No data is copied: the table's buffers are the ones the core built.
     """
     return pa.RecordBatchReader.from_stream(stream).read_all()
+
+
+def int_values(col: pa.ChunkedArray[Any] | pa.Array[Any]) -> Sequence[int]:
+    """The int64 (or timestamp) values of a column as a sequence: a zero-copy view of one
+    chunk (several chunks are combined first, a copy of 8 bytes a row)."""
+    if isinstance(col, pa.ChunkedArray):
+        arr = col.chunks[0] if col.num_chunks == 1 else col.combine_chunks()
+    else:
+        arr = col
+    if arr.null_count == 0 and arr.type.bit_width == pa.int64().bit_width and len(arr):
+        buf = arr.buffers()[1]
+        if buf is not None:
+            return memoryview(buf).cast("q")[arr.offset : arr.offset + len(arr)]
+    values = arr.cast(pa.int64()) if pa.types.is_timestamp(arr.type) else arr
+    return cast("list[int]", values.to_pylist())  # key and time columns hold no nulls
 
 
 def schema(dataset: str) -> pa.Schema:

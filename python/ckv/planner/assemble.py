@@ -12,11 +12,11 @@ from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
-from .._util.arrow import schema
+from .._util.arrow import int_values, schema
 from .._util.times import fmt_us
 from .._util.warn import find_stacklevel
 from ..exceptions import DataWarning, GapError, GapWarning
-from .holes import int_values, join_hole
+from .holes import join_hole
 from .meta import EXCHANGE, Hole, covered, merge_spans
 from .plan import Plan
 from .rows import bounds

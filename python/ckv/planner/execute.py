@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 
 from .. import _core
-from .._util.arrow import schema, to_table
+from .._util.arrow import int_values, schema, to_table
 from .._util.times import DAY_US, day_of, day_start
 from ..exceptions import (
     ArchiveError,
@@ -35,7 +35,7 @@ from ..exceptions import (
 from ..vision.urls import archive_url
 from . import early_fill
 from . import listing as listing_mod
-from .holes import int_values, partition_holes
+from .holes import partition_holes
 from .meta import EXCHANGE, Hole, PartitionMeta, covered
 from .plan import (
     ArchiveTask,

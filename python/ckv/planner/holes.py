@@ -16,12 +16,11 @@ from __future__ import annotations
 import datetime as dt
 from bisect import bisect_left
 from collections.abc import Sequence
-from typing import Any, cast
 
 import pyarrow as pa
 
 from .. import _core
-from .._util.arrow import to_table
+from .._util.arrow import int_values, to_table
 from .._util.times import day_start
 from .meta import EXCHANGE, Hole, PartitionMeta, covered, merge_spans, subtract
 from .request import Request
@@ -29,21 +28,6 @@ from .timeline import candle_open, day_end, first_open_at_or_after, next_open
 
 FILLABLE = ("missing", "id_gap")
 GapRow = tuple[str, int, int, int, int]  # (kind, before, after, start_us, end_us)
-
-
-def int_values(col: pa.ChunkedArray[Any] | pa.Array[Any]) -> Sequence[int]:
-    """The int64 (or timestamp) values of a column as a sequence: a zero-copy view of one
-    chunk (several chunks are combined first, a copy of 8 bytes a row)."""
-    if isinstance(col, pa.ChunkedArray):
-        arr = col.chunks[0] if col.num_chunks == 1 else col.combine_chunks()
-    else:
-        arr = col
-    if arr.null_count == 0 and arr.type.bit_width == pa.int64().bit_width and len(arr):
-        buf = arr.buffers()[1]
-        if buf is not None:
-            return memoryview(buf).cast("q")[arr.offset : arr.offset + len(arr)]
-    values = arr.cast(pa.int64()) if pa.types.is_timestamp(arr.type) else arr
-    return cast("list[int]", values.to_pylist())  # key and time columns hold no nulls
 
 
 def covered_segments(meta: PartitionMeta, days: list[dt.date]) -> list[list[int]]:

@@ -10,9 +10,8 @@ from collections.abc import Sequence
 import pyarrow as pa
 
 from .. import _core
-from .._util.arrow import schema
+from .._util.arrow import int_values, schema
 from .._util.times import DAY_US, day_start
-from .holes import int_values
 
 
 def bounds(table: pa.Table, column: str, a: int, b: int) -> tuple[int, int]:

@@ -18,9 +18,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from .._util.arrow import schema
-
-_BITS = 64  # the key and time columns: int64 or timestamp
+from .._util.arrow import int_values, schema
 
 
 def table(dataset: str, pages: list[pa.Table]) -> pa.Table:
@@ -29,19 +27,6 @@ def table(dataset: str, pages: list[pa.Table]) -> pa.Table:
     if not pages:
         return schema(dataset).empty_table()
     return _sorted_unique(pa.concat_tables(pages))
-
-
-def _values(t: pa.Table, column: int | str) -> Sequence[int]:
-    """A 64-bit integer or timestamp column's values, without nulls (REST rows have none):
-    a zero-copy view of a one-chunk column, else of its combined chunks."""
-    col = t.column(column)
-    arr = col.chunks[0] if col.num_chunks == 1 else col.combine_chunks()
-    if arr.type.bit_width != _BITS or arr.null_count:
-        raise TypeError(f"column {column!r} is not 64-bit values without nulls: {arr.type}")
-    buf = arr.buffers()[1]
-    if not len(arr) or buf is None:
-        return []
-    return memoryview(buf).cast("q")[arr.offset : arr.offset + len(arr)]
 
 
 def _indices(rows: Sequence[int]) -> pa.Array[Any]:
@@ -59,7 +44,7 @@ def _increasing(v: Sequence[int], strictly: bool) -> bool:
 def _sorted_unique(t: pa.Table) -> pa.Table:
     if t.num_rows <= 1:
         return t
-    key = _values(t, 0)
+    key = int_values(t.column(0))
     if _increasing(key, strictly=True):
         return t
     order = sorted(range(len(key)), key=key.__getitem__)  # stable: the first of equals first
@@ -71,7 +56,7 @@ def between(t: pa.Table, column: str, start_us: int | None, end_us: int | None) 
     """Rows with ``start_us ≤ t[column] < end_us`` (either bound may be None)."""
     if t.num_rows == 0 or (start_us is None and end_us is None):
         return t
-    v = _values(t, column)
+    v = int_values(t.column(column))
     lo = -(2**63) if start_us is None else start_us
     hi = 2**63 if end_us is None else end_us
     if _increasing(v, strictly=False):
