@@ -4,7 +4,7 @@
 
 use sha2::{Digest, Sha256};
 
-use super::stream::{cores, SPLIT_AFTER};
+use super::stream::{cores, LONE_STREAM_MIN, SPLIT_AFTER};
 use super::tests::kline_rows;
 use super::testzip::{build, deflate, honest, Spec};
 use super::*;
@@ -124,4 +124,48 @@ fn only_as_many_streams_split_as_there_are_cores() {
     for s in streams {
         assert_eq!(s.finish(None).unwrap().batch.num_rows(), 20_000);
     }
+}
+
+#[test]
+#[allow(clippy::print_stderr, reason = "a skipped test says so")]
+fn a_lone_large_member_is_streamed_not_held() {
+    if cores() < 2 {
+        eprintln!("skipped: a lone member is streamed only with a second core to parse on");
+        return;
+    }
+    let csv = kline_rows(45_000); // past LONE_STREAM_MIN, like a month of 1m klines
+    assert!(csv.len() as u64 > LONE_STREAM_MIN);
+    let body = zip_of(&csv);
+    let finish = |lone: bool| {
+        let mut s = ArchiveStream::new(Dataset::Klines, "a.zip");
+        s.split_parse();
+        if lone {
+            s.alone();
+        }
+        for c in body.chunks(200_000) {
+            s.push(c);
+        }
+        let held = s.was_one_shot();
+        (s.finish(Some(&digest(&body))).unwrap(), held)
+    };
+    let (lone, held_lone) = finish(true);
+    let (among, held_among) = finish(false);
+    assert!(
+        !held_lone,
+        "a lone large member was held for the one-shot inflate"
+    );
+    assert!(
+        held_among,
+        "among others, a large member is inflated in one shot"
+    );
+    assert_eq!(lone.batch, among.batch);
+    assert_eq!(lone.csv_bytes, csv.len() as u64);
+    // a small member is held even alone: the one-shot takes less CPU
+    let small = zip_of(&kline_rows(2_000));
+    let mut s = ArchiveStream::new(Dataset::Klines, "b.zip");
+    s.split_parse();
+    s.alone();
+    s.push(&small);
+    assert!(s.was_one_shot());
+    assert_eq!(s.finish(None).unwrap().batch.num_rows(), 2_000);
 }

@@ -118,12 +118,20 @@ pub fn spawn_each(
         .fetch_add(requests.len() as u64, Ordering::Relaxed);
     let call = profile::enabled().then(profile::next_call);
     let turns = Turns::for_cores();
+    let lone = requests.len() == 1;
     let futs = requests.into_iter().enumerate().map(|(index, req)| {
         let client = client.clone();
         let progress = progress.clone();
         let turns = turns.clone();
         async move {
-            let work = fetch_one(&client, &req, policy, &progress, call, (&turns, index));
+            let work = fetch_one(
+                &client,
+                &req,
+                policy,
+                &progress,
+                call,
+                (&turns, index, lone),
+            );
             let out = Deadline::run(deadline, &req.url, work, Outcome::Failed).await;
             progress.archives_done.fetch_add(1, Ordering::Relaxed);
             out
@@ -183,7 +191,8 @@ async fn collect<T>(
 }
 
 /// Fetch one archive and (per `policy`) its sidecar, concurrently; its CPU work takes its
-/// turn (`turn`: the call's `Turns` and this archive's index). `call` numbers the fetch call
+/// turn (`turn`: the call's `Turns`, this archive's index, and whether it is the call's only one,
+/// see `ArchiveStream::alone`). `call` numbers the fetch call
 /// when stage timings are recorded (`CKV_PROFILE`, see `net::profile`).
 pub async fn fetch_one(
     client: &HttpClient,
@@ -191,7 +200,7 @@ pub async fn fetch_one(
     policy: ChecksumPolicy,
     progress: &Progress,
     call: Option<u64>,
-    turn: (&Arc<Turns>, usize),
+    turn: (&Arc<Turns>, usize, bool),
 ) -> Outcome {
     let start_us = call.map_or(0, |_| profile::now_us());
     let mut sidecar_us = 0;
@@ -260,7 +269,7 @@ async fn stream_archive(
     req: &ArchiveRequest,
     progress: &Progress,
     timed: bool,
-    (turns, index): (&Arc<Turns>, usize),
+    (turns, index, lone): (&Arc<Turns>, usize, bool),
 ) -> Result<(ArchiveStream, ArchiveTimes)> {
     let name = file_name(&req.url);
     let tally = &progress.net;
@@ -278,6 +287,9 @@ async fn stream_archive(
             let mut body = client.body(&req.url, resp, end, tally);
             let mut stream = ArchiveStream::new(req.dataset, name);
             stream.split_parse();
+            if lone {
+                stream.alone();
+            }
             if let Some(n) = declared {
                 stream.expect_len(n);
             }

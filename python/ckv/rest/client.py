@@ -14,15 +14,19 @@ beside the pacing, so every attempt — retries included — is admitted by the 
 * ``-1121``: ``SymbolNotFoundError`` naming the symbol and market.
 
 The limits are learned once per API root and process from ``exchangeInfo`` (Binance's
-defaults when that fails). Sleeps are taken in short steps, so Ctrl-C stops a wait.
+defaults when that fails), asked beside the first request (alone in its wave, within the
+defaults), not before it: a cold call's first page no longer waits a round trip for them.
+Sleeps are taken in short steps, so Ctrl-C stops a wait.
 """
 
 from __future__ import annotations
 
 import logging
 import random
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import TypeVar, cast
@@ -119,9 +123,9 @@ class Transport:
         waits = 0
         while pending:
             b.check_ban()
-            if learn and b.needs_limits():
-                self._learn(market, parts[pending[0]][1])
-            n = b.admit([weights[i] for i in pending], max(1, self.concurrency))
+            learning = self._learn_beside(market, parts[pending[0]][1]) if learn else None
+            wide = 1 if learning is not None else max(1, self.concurrency)
+            n = b.admit([weights[i] for i in pending], wide)
             wave, pending = pending[:n], pending[n:]
             answers: list[Answer | Exception] = []
             try:
@@ -129,6 +133,8 @@ class Transport:
             finally:
                 got = [a[1] for a in answers if not isinstance(a, BaseException)]
                 b.answered([weights[i] for i in wave], got)
+                if learning is not None:
+                    learning.result()  # the limits are known before the next wave
             self.requests += len(wave)
             retry: list[int] = []
             pause, limited = 0.0, False
@@ -212,6 +218,24 @@ class Transport:
         for name, value in headers.items():
             if name.startswith("x-mbx-used-weight-") and value.isdigit():
                 self.weights[market] = int(value)
+
+    def _learn_beside(self, market: str, params: dict[str, str]) -> Future[None] | None:
+        """When the API root's limits are not known, learn them on a thread beside the
+        request about to go (``_learn``); its ``result()`` raises what learning raised."""
+        if not self.budget(market).needs_limits():
+            return None
+        done: Future[None] = Future()
+
+        def learn() -> None:
+            try:
+                self._learn(market, params)
+            except BaseException as e:  # noqa: BLE001 - handed to the waiting caller
+                done.set_exception(e)
+            else:
+                done.set_result(None)
+
+        threading.Thread(target=learn, name="ckv-rest-limits", daemon=True).start()
+        return done
 
     def _learn(self, market: str, params: dict[str, str]) -> None:
         """Learn the API root's REQUEST_WEIGHT limits from ``exchangeInfo`` (spot: narrowed to

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
 
-use super::{thread_clock, timed, ArchiveStream};
+use super::{cores, thread_clock, timed, ArchiveStream, LONE_STREAM_MIN};
 use crate::archive::header::{Actual, Member};
 use crate::archive::oneshot::{self, ONE_SHOT_MAX, ONE_SHOT_RATIO, ONE_SHOT_SLACK};
 use crate::error::Result;
@@ -49,7 +49,7 @@ impl ArchiveStream {
     /// claimed size); with a data descriptor, when the body's declared end is that close (the
     /// buffer is then what `ONE_SHOT_RATIO` and the limits allow for the bytes up to it).
     pub(super) fn hold_for(&self, member: Member, start: u64) -> Option<Held> {
-        if !self.one_shot || !member.deflated {
+        if !self.one_shot || !member.deflated || self.splits_alone(member, start) {
             return None;
         }
         let (need, cap) = if member.descriptor {
@@ -77,6 +77,22 @@ impl ArchiveStream {
             need: need as usize,
             cap: cap as usize,
         })
+    }
+
+    /// Whether `member` is better streamed and split than held (see `ArchiveStream::alone`):
+    /// at least `LONE_STREAM_MIN` CSV bytes, by its header or, with a data descriptor, by the
+    /// compressed bytes up to the body's declared end (CSVs deflate at least 3x).
+    fn splits_alone(&self, member: Member, start: u64) -> bool {
+        if !self.lone || self.split.is_none() || cores() < 2 {
+            return false;
+        }
+        let csv = if member.descriptor {
+            let rest = self.expected_len.and_then(|n| n.checked_sub(start));
+            rest.map_or(0, |n| n.saturating_mul(3))
+        } else {
+            member.csv_size
+        };
+        csv >= LONE_STREAM_MIN
     }
 
     /// Hold `data` (shared as `owned` when given, else copied) until the member is complete,
