@@ -3,8 +3,8 @@
 //! member (at most 8 MiB of CSV, every daily and monthly klines archive) is inflated in one
 //! shot once its compressed bytes are all there (libdeflate, `oneshot`), a larger one (or one of
 //! 4 MiB+ that is its fetch call's only archive, `ArchiveStream::alone`) chunk by chunk
-//! (zlib-rs, the parse on a second thread), and either way fed straight to the CSV parser, so a large archive is never
-//! held in memory. Both paths give the same batch or the same error for the same body.
+//! (zlib-rs, the parse on a second thread), and either way fed straight to the CSV parser, so
+//! a large archive is never held in memory. Both paths give the same batch or the same error for the same body.
 //!
 //! Guarantees: wrong magic (an XML/HTML error body), truncation, bad deflate data, a CRC-32 or
 //! size that differs from the local header or the data descriptor, and zip bombs (beyond the

@@ -123,7 +123,7 @@ class Transport:
         waits = 0
         while pending:
             b.check_ban()
-            learning = self._learn_beside(market, parts[pending[0]][1]) if learn else None
+            learning = self._learn_beside(b, market, parts[pending[0]][1]) if learn else None
             wide = 1 if learning is not None else max(1, self.concurrency)
             n = b.admit([weights[i] for i in pending], wide)
             wave, pending = pending[:n], pending[n:]
@@ -133,8 +133,8 @@ class Transport:
             finally:
                 got = [a[1] for a in answers if not isinstance(a, BaseException)]
                 b.answered([weights[i] for i in wave], got)
-                if learning is not None:
-                    learning.result()  # the limits are known before the next wave
+            if learning is not None:  # not on a failed wave: its error is the one raised
+                learning.result()  # the limits are known before the next wave
             self.requests += len(wave)
             retry: list[int] = []
             pause, limited = 0.0, False
@@ -219,10 +219,11 @@ class Transport:
             if name.startswith("x-mbx-used-weight-") and value.isdigit():
                 self.weights[market] = int(value)
 
-    def _learn_beside(self, market: str, params: dict[str, str]) -> Future[None] | None:
-        """When the API root's limits are not known, learn them on a thread beside the
-        request about to go (``_learn``); its ``result()`` raises what learning raised."""
-        if not self.budget(market).needs_limits():
+    def _learn_beside(self, b: Budget, market: str, params: dict[str, str]) -> Future[None] | None:
+        """When ``b`` (the API root's budget) needs its limits, learn them (``_learn``) on a
+        thread beside the request about to go; the future's ``result()`` raises what learning
+        raised."""
+        if not b.needs_limits():
             return None
         done: Future[None] = Future()
 
