@@ -20,6 +20,7 @@ __all__ = [
     "MergedRows",
     "Progress",
     "RouteServer",
+    "Rows",
     "SimServer",
     "__version__",
     "find_gaps",
@@ -65,6 +66,18 @@ class ArrowStream:
     def __arrow_c_stream__(self, requested_schema: object | None = None) -> object: ...
 
 @final
+class Rows:
+    """Rows the core holds (an archive's batch, or a slice of it): cut and merged in the
+    core; an Arrow stream of them at each `__arrow_c_stream__`."""
+
+    @property
+    def num_rows(self) -> int: ...
+    def __len__(self) -> int: ...
+    def slice(self, offset: int, length: int) -> Rows: ...
+    def fits(self, family: str) -> bool: ...
+    def __arrow_c_stream__(self, requested_schema: object | None = None) -> object: ...
+
+@final
 class ArchiveOutcome:
     """One archive of `Fetcher.fetch_archives` / `ArchiveJob.wait`."""
 
@@ -87,7 +100,7 @@ class ArchiveOutcome:
     @property
     def csv_bytes(self) -> int: ...
     @property
-    def table(self) -> ArrowStream | None: ...
+    def table(self) -> Rows | None: ...
     @property
     def days(self) -> list[_DayRows] | None: ...
     @property

@@ -189,7 +189,8 @@ class Client:
     ) -> Iterator[tuple[T, ArchiveResult]]:
         """``(task, ArchiveResult)`` for every archive, as each completes (the rest keep
         downloading while the caller commits one); an interrupt cancels what is running.
-        ``started`` is called once the downloads are under way, before the first wait."""
+        ``started`` is called once the downloads are under way, before the first wait. The
+        rows stay in the core (``ArchiveResult.core_rows``; ``table`` is ``None``)."""
         if not urls:
             return
         counters = _core.Progress()
@@ -205,6 +206,7 @@ class Client:
                 deadline_s=self.deadline_left(),
                 cancel=watch.cancel,
                 started=started,
+                tables=False,
             ):
                 yield tasks[i], res
 

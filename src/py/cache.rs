@@ -11,6 +11,7 @@ use pyo3::prelude::*;
 use super::arrow::{import, ArrowStream};
 use super::detach;
 use super::fetch::convert::{gap_rows, GapRow};
+use super::rows::Rows;
 use crate::cache;
 use crate::check;
 use crate::model::interval::Interval;
@@ -50,11 +51,20 @@ impl MergedRows {
     }
 }
 
-/// The batches of every piece (each an object with `__arrow_c_stream__`), as one list.
+/// The batches of every piece (each an object with `__arrow_c_stream__`), as one list; the
+/// core's own `Rows` are taken as they are, without an export and import.
 fn import_pieces(pieces: &Bound<'_, PyAny>) -> PyResult<Vec<RecordBatch>> {
     let mut out = Vec::new();
     for piece in pieces.try_iter()? {
         let piece = piece?;
+        if let Ok(rows) = piece.cast::<Rows>() {
+            let rows = rows.get();
+            match rows.batches() {
+                [] => out.push(RecordBatch::new_empty(rows.schema())),
+                batches => out.extend(batches.iter().cloned()),
+            }
+            continue;
+        }
         let (schema, mut batches) = import(&piece)?;
         if batches.is_empty() {
             batches.push(RecordBatch::new_empty(schema));

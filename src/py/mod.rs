@@ -7,6 +7,7 @@ mod errors;
 mod fetch;
 mod parse;
 mod rest;
+mod rows;
 #[cfg(feature = "sim")]
 mod sim;
 mod wait;
@@ -31,6 +32,8 @@ mod _core {
     use super::parse::{find_gaps, parse_bytes, parse_file, read_archive, schema};
     #[pymodule_export]
     use super::rest::rest_page;
+    #[pymodule_export]
+    use super::rows::Rows;
     #[cfg(feature = "sim")]
     #[pymodule_export]
     use super::sim::{RouteServer, SimServer};

@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
+from .. import _core
+from .._util.arrow import to_table
 from .._util.times import day_of, day_start
 from .holes import partition_holes
 from .meta import EXCHANGE, Hole, PartitionMeta, covered
@@ -75,15 +77,16 @@ def complete(ex: Executor, task: ArchiveTask, offsets: Sequence[tuple[int, int, 
 def ask(
     ex: Executor,
     task: ArchiveTask,
-    table: pa.Table,
+    rows: _core.Rows,
     end_us: int,
     offsets: Sequence[tuple[int, int, int]] | None,
 ) -> None:
     """Ask REST about the holes of the archive of ``task`` just kept (its days are in
     ``ex.work``, not yet committed) and add the rows found to the same work; ``offsets``
-    are the core's day ranges of ``table``, when it gave them."""
+    are the core's day ranges of ``rows``, when it gave them. Only an archive with a day
+    short of candles is made a pyarrow table, to be scanned."""
     if not wanted(ex) or (offsets is not None and complete(ex, task, offsets)):
         return
-    for hole in archive_holes(ex, task, table, end_us):
+    for hole in archive_holes(ex, task, to_table(rows), end_us):
         if not ex.fill_hole(ex.key(day_of(hole.a)), hole, report=False):
             return

@@ -51,7 +51,7 @@ from .plan import (
     plan,
 )
 from .request import Request, Stats
-from .rows import between, cut_days, merge, split_days
+from .rows import Piece, between, cut_days, merge, split_days
 from .timeline import count_opens, day_end, horizon
 
 if TYPE_CHECKING:
@@ -68,7 +68,7 @@ BROKEN = (ChecksumError, ArchiveError, ParseError)
 class Work:
     """What a call adds to one partition before it is committed."""
 
-    days: dict[dt.date, pa.Table] = field(default_factory=dict)
+    days: dict[dt.date, Piece] = field(default_factory=dict)  # an archive's rows in the core
     info: dict[dt.date, dict[str, Any]] = field(default_factory=dict)
     partial: dict[dt.date, int] = field(default_factory=dict)
     empty: list[list[int]] = field(default_factory=list)
@@ -227,9 +227,10 @@ class Executor:
         return rest
 
     def _keep_archive(self, task: ArchiveTask, res: ArchiveResult) -> None:
-        """Hand an archive's days to their partitions: slices at the core's day offsets."""
-        table = res.table
-        assert table is not None, "an archive of status 'ok' carries its table"
+        """Hand an archive's days to their partitions: slices at the core's day offsets, of
+        the rows the core holds (cut, merged and written there; no pyarrow table is made)."""
+        rows_of = res.core_rows
+        assert rows_of is not None, "an archive of status 'ok' carries its rows"
         self.stats.sources.add("vision")
         found = {"source": "vision", "sha256": res.sha256, "verified": res.verified}
         info = {k: v for k, v in found.items() if v is not None}
@@ -237,15 +238,16 @@ class Executor:
             self.unchecked.append(res.url)
         days = task.days
         offsets = res.days
+        by_day: dict[dt.date, Piece]
         if offsets is not None:
-            by_day = cut_days(table, offsets, days)
+            by_day = dict(cut_days(rows_of, offsets, days))
         else:  # rows not sorted by time: the binary search of the old path
-            by_day = split_days(table, self.r.time, list(days))
+            by_day = dict(split_days(to_table(rows_of), self.r.time, list(days)))
         for d, rows in by_day.items():
             w = self._work(self.key(d))
             w.days[d] = rows
             w.info[d] = dict(info)
-        early_fill.ask(self, task, table, self._end_us, offsets)
+        early_fill.ask(self, task, rows_of, self._end_us, offsets)
 
     def _settled(
         self, task: ArchiveTask, outstanding: dict[str, set[dt.date]], retry_daily: list[dt.date]

@@ -1,17 +1,22 @@
 """Row helpers of the planner: binary search on sorted key columns, cutting a table into
-days, merging pieces by key (in the core)."""
+days, merging pieces by key (in the core). A piece is a pyarrow table (REST rows, the cache)
+or rows the core holds (``_core.Rows``: an archive's, cut into days without leaving it)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from bisect import bisect_left
 from collections.abc import Sequence
+from typing import TypeAlias, TypeVar
 
 import pyarrow as pa
 
 from .. import _core
-from .._util.arrow import int_values, schema
+from .._util.arrow import int_values, schema, to_table
 from .._util.times import DAY_US, day_start
+
+Piece: TypeAlias = "pa.Table | _core.Rows"
+P = TypeVar("P", pa.Table, _core.Rows)
 
 
 def bounds(table: pa.Table, column: str, a: int, b: int) -> tuple[int, int]:
@@ -42,8 +47,8 @@ def split_days(table: pa.Table, column: str, days: list[dt.date]) -> dict[dt.dat
 
 
 def cut_days(
-    table: pa.Table, offsets: Sequence[tuple[int, int, int]], days: Sequence[dt.date]
-) -> dict[dt.date, pa.Table]:
+    table: P, offsets: Sequence[tuple[int, int, int]], days: Sequence[dt.date]
+) -> dict[dt.date, P]:
     """The rows of each of ``days`` from the core's ``(day_start_us, lo, hi)`` ranges: no
     scan, no search; a day without a range gets no rows."""
     n = table.num_rows
@@ -59,18 +64,28 @@ def cut_days(
     return out
 
 
-def conform(family: str, pieces: Sequence[pa.Table | None]) -> list[pa.Table]:
+def conform(family: str, pieces: Sequence[Piece | None]) -> list[Piece]:
     """The non-empty ``pieces`` in the dataset's schema (a select and cast only for a piece
-    whose columns differ); ``None`` pieces (partitions not loaded) are skipped."""
-    target = schema(family)
-    present = [p for p in pieces if p is not None and p.num_rows]
-    return [p if p.schema.equals(target) else p.select(target.names).cast(target) for p in present]
+    whose columns differ); ``None`` pieces (partitions not loaded) are skipped; the core's
+    rows stay in the core when they have the schema already (an archive's always do)."""
+    out: list[Piece] = []
+    target: pa.Schema | None = None
+    for piece in pieces:
+        if piece is None or not piece.num_rows:
+            continue
+        if isinstance(piece, _core.Rows) and piece.fits(family):
+            out.append(piece)
+            continue
+        t = to_table(piece) if isinstance(piece, _core.Rows) else piece
+        target = target if target is not None else schema(family)
+        out.append(t if t.schema.equals(target) else t.select(target.names).cast(target))
+    return out
 
 
 def merge(
     family: str,
     key: str,
-    pieces: Sequence[pa.Table | None],
+    pieces: Sequence[Piece | None],
     *,
     gaps: bool = False,
     interval: str | None = None,
@@ -79,7 +94,6 @@ def merge(
     merged by the core with the GIL released; ``gaps=True`` also checks the merged rows'
     continuity there (klines against ``interval``)."""
     present = conform(family, pieces) or [schema(family).empty_table()]
-    # One stream of the pieces' chunks in order (zero-copy): one crossing, and the core's rule
-    # (a later batch wins ties, then a later row) is the same over chunks as over pieces.
-    joined = present[0] if len(present) == 1 else pa.concat_tables(present)
-    return _core.merge_rows([joined], key, gaps=gaps, interval=interval)
+    # The pieces in order: the core's rows are taken as they are, each table is one import;
+    # the core's rule (a later batch wins ties, then a later row) is the pieces' order.
+    return _core.merge_rows(present, key, gaps=gaps, interval=interval)

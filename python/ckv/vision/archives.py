@@ -16,7 +16,7 @@ import logging
 import os
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import pyarrow as pa
@@ -57,6 +57,10 @@ class ArchiveResult:
     the rows are not sorted by time); ``gaps`` the table's continuity problems as
     ``(kind, before, after, start_us, end_us)`` (``None`` for klines fetched without an
     ``interval``).
+
+    ``core_rows`` (ok only) are the same rows as the core holds them (``_core.Rows``): the
+    planner cuts and merges them there without a pyarrow table. With ``iter_archives(...,
+    tables=False)`` they are the only copy and ``table`` is ``None``.
     """
 
     url: str
@@ -71,14 +75,15 @@ class ArchiveResult:
     transient: bool = False
     days: list[tuple[int, int, int]] | None = None
     gaps: list[tuple[str, int, int, int, int]] | None = None
+    core_rows: _core.Rows | None = field(default=None, repr=False, compare=False)
 
 
-def _result(r: ArchiveOutcome) -> ArchiveResult:
-    stream = r.table
+def _result(r: ArchiveOutcome, tables: bool = True) -> ArchiveResult:
+    rows = r.table
     return ArchiveResult(
         url=r.url,
         status=r.status,
-        table=to_table(stream) if stream is not None else None,
+        table=to_table(rows) if rows is not None and tables else None,
         error=r.error,
         verified=r.verified,
         sha256=r.sha256,
@@ -88,6 +93,7 @@ def _result(r: ArchiveOutcome) -> ArchiveResult:
         transient=r.transient,
         days=r.days,
         gaps=r.gaps,
+        core_rows=rows,
     )
 
 
@@ -146,6 +152,7 @@ def iter_archives(
     cancel: threading.Event | None = None,
     interval: str | None = None,
     started: Callable[[], None] | None = None,
+    tables: bool = True,
 ) -> Iterator[tuple[int, ArchiveResult]]:
     """Fetch Vision archives concurrently, yielding ``(index into urls, ArchiveResult)`` as
     each completes (not in order), so each can be kept as soon as it is there.
@@ -155,7 +162,9 @@ def iter_archives(
     exception escaping (``KeyboardInterrupt``) cancels the archives still running, and so does
     ``cancel`` once set (checked every ``poll``; ``KeyboardInterrupt`` is raised): a worker
     thread, which never sees Ctrl-C itself, is stopped by it. ``started`` is called once the
-    core has the downloads under way, before the first wait for them.
+    core has the downloads under way, before the first wait for them. ``tables=False``
+    leaves each result's rows in the core (``core_rows``; ``table`` is ``None``), for a caller
+    that cuts and merges them there (the planner).
     """
     if not (isinstance(poll, (int, float)) and 0 < poll <= MAX_POLL_S):
         raise ValueError(f"poll must be a number of seconds in (0, {MAX_POLL_S}], got {poll!r}")
@@ -176,7 +185,7 @@ def iter_archives(
             if cancel is not None and cancel.is_set():
                 raise KeyboardInterrupt
             for i, raw in job.wait(poll):
-                yield i, _result(raw)
+                yield i, _result(raw, tables)
         _note_stalls(progress, before)
     finally:
         job.cancel()

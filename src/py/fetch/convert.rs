@@ -8,8 +8,8 @@ use pyo3::exceptions::PyKeyError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict};
 
-use super::super::arrow::ArrowStream;
 use super::super::errors::to_py_value;
+use super::super::rows::Rows;
 use crate::cache::days::{self, DayRows};
 use crate::check::{self, Gap};
 use crate::model::dataset::Dataset;
@@ -46,7 +46,8 @@ pub(crate) fn gap_rows(gaps: &[Gap]) -> Vec<GapRow> {
 
 /// One archive's outcome. `status` is "ok", "not_found" or "error"; `error` the exception (or
 /// None); `transient` whether the failure was the network's or the server's rather than the
-/// archive's; `table` a fresh Arrow stream of the parsed batch at each access (None unless ok);
+/// archive's; `table` the parsed batch as core `Rows` (None unless ok: an Arrow stream at each
+/// read, sliced and merged in the core without crossing into pyarrow);
 /// `days` the `(day_start_us, lo, hi)` row ranges of each UTC day of the batch (by its time
 /// column; None without a table or when the times are not sorted); `gaps` the batch's
 /// continuity problems as `(kind, before, after, start_us, end_us)` (None without a table, or
@@ -81,10 +82,10 @@ pub struct ArchiveOutcome {
 #[pymethods]
 impl ArchiveOutcome {
     #[getter]
-    fn table(&self) -> Option<ArrowStream> {
+    fn table(&self) -> Option<Rows> {
         self.batch
             .as_ref()
-            .map(|b| ArrowStream::new(b.schema(), vec![b.clone()]))
+            .map(|b| Rows::new(b.schema(), vec![b.clone()]))
     }
 
     /// The field named `key`, as the outcome dicts of earlier versions gave it
