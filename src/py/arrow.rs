@@ -44,12 +44,21 @@ impl ArrowStream {
             .take();
         let (schema, batches) =
             taken.ok_or_else(|| PyValueError::new_err("this Arrow stream was already consumed"))?;
-        let reader: Box<dyn RecordBatchReader + Send> = Box::new(RecordBatchIterator::new(
-            batches.into_iter().map(Ok),
-            schema,
-        ));
-        PyCapsule::new_with_value(py, FFI_ArrowArrayStream::new(reader), STREAM_NAME)
+        export(py, schema, batches)
     }
+}
+
+/// `batches` as an `ArrowArrayStream` capsule (the PyCapsule interface), zero-copy.
+pub(crate) fn export(
+    py: Python<'_>,
+    schema: SchemaRef,
+    batches: Vec<RecordBatch>,
+) -> PyResult<Bound<'_, PyCapsule>> {
+    let reader: Box<dyn RecordBatchReader + Send> = Box::new(RecordBatchIterator::new(
+        batches.into_iter().map(Ok),
+        schema,
+    ));
+    PyCapsule::new_with_value(py, FFI_ArrowArrayStream::new(reader), STREAM_NAME)
 }
 
 /// Read every batch of a Python object exporting `__arrow_c_stream__`.

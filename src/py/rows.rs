@@ -6,18 +6,14 @@
 //! Guarantees: immutable; every export and slice shares the same buffers; a slice out of range
 //! is a `ValueError`, never a panic.
 
-use std::ffi::CStr;
-
-use arrow_array::ffi_stream::FFI_ArrowArrayStream;
-use arrow_array::{RecordBatch, RecordBatchIterator, RecordBatchReader};
+use arrow_array::RecordBatch;
 use arrow_schema::SchemaRef;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::PyCapsule;
 
+use super::arrow::export;
 use crate::model::dataset::Dataset;
-
-const STREAM_NAME: &CStr = c"arrow_array_stream";
 
 /// Rows held by the core: `num_rows`, `slice(offset, length)`, `fits(family)`, and an Arrow
 /// stream of them at each `__arrow_c_stream__` (readable any number of times).
@@ -98,11 +94,7 @@ impl Rows {
         requested_schema: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyCapsule>> {
         let _ = requested_schema;
-        let reader: Box<dyn RecordBatchReader + Send> = Box::new(RecordBatchIterator::new(
-            self.batches.clone().into_iter().map(Ok),
-            self.schema.clone(),
-        ));
-        PyCapsule::new_with_value(py, FFI_ArrowArrayStream::new(reader), STREAM_NAME)
+        export(py, self.schema.clone(), self.batches.clone())
     }
 
     fn __repr__(&self) -> String {

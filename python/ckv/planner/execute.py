@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -238,11 +238,11 @@ class Executor:
             self.unchecked.append(res.url)
         days = task.days
         offsets = res.days
-        by_day: dict[dt.date, Piece]
+        by_day: Mapping[dt.date, Piece]
         if offsets is not None:
-            by_day = dict(cut_days(rows_of, offsets, days))
+            by_day = cut_days(rows_of, offsets, days)
         else:  # rows not sorted by time: the binary search of the old path
-            by_day = dict(split_days(to_table(rows_of), self.r.time, list(days)))
+            by_day = split_days(to_table(rows_of), self.r.time, list(days))
         for d, rows in by_day.items():
             w = self._work(self.key(d))
             w.days[d] = rows
